@@ -1,0 +1,5 @@
+"""Allow `python -m prodops_sync`."""
+
+from prodops_sync.cli import main
+
+main()

@@ -1,0 +1,74 @@
+"""The `prodops-sync` command line.
+
+The CLI is thin: each sub-command lives in its own module under `prodops_sync.cli` and only
+parses options, calls the library and formats output. Sub-commands are imported lazily so
+that `prodops-sync --help` stays fast and one broken optional dependency cannot take the
+whole tool down.
+"""
+
+from __future__ import annotations
+
+import importlib
+import importlib.util
+from typing import Any
+
+import click
+
+from prodops_sync import __version__
+
+# command name -> "module:attribute". Aliases point at the same command object.
+COMMANDS: dict[str, str] = {
+    "validate": "prodops_sync.cli.validate:validate",
+    "fmt": "prodops_sync.cli.fmt:fmt",
+    "convert": "prodops_sync.cli.convert:convert",
+    "emulate": "prodops_sync.cli.emulate:emulate",
+    "plan": "prodops_sync.cli.sync:plan",
+    "status": "prodops_sync.cli.sync:plan",
+    "push": "prodops_sync.cli.sync:push",
+    "pull": "prodops_sync.cli.sync:pull",
+    "init": "prodops_sync.cli.init:init",
+    "demo": "prodops_sync.cli.demo:demo",
+}
+
+ALIASES = {"status": "plan"}
+
+
+class LazyGroup(click.Group):
+    """A click group that imports each sub-command's module only when it is used."""
+
+    def list_commands(self, ctx: click.Context) -> list[str]:
+        return sorted(name for name in COMMANDS if self._available(name))
+
+    def get_command(self, ctx: click.Context, cmd_name: str) -> click.Command | None:
+        target = COMMANDS.get(cmd_name)
+        if target is None:
+            return None
+        module_name, attr = target.split(":")
+        try:
+            module = importlib.import_module(module_name)
+        except ModuleNotFoundError as exc:
+            if exc.name == module_name:  # the command is not built yet
+                return None
+            raise
+        command: click.Command = getattr(module, attr)
+        return command
+
+    @staticmethod
+    def _available(name: str) -> bool:
+        module_name = COMMANDS[name].split(":")[0]
+        return importlib.util.find_spec(module_name) is not None
+
+
+@click.group(cls=LazyGroup, context_settings={"help_option_names": ["-h", "--help"]})
+@click.version_option(__version__, prog_name="prodops-sync")
+def main(**_: Any) -> None:
+    """Validate a product-operations playbook kept in Git and sync it both ways with
+    Notion or Confluence.
+
+    \b
+    Typical flow:
+      prodops-sync validate            check the playbook (schemas and quality rules)
+      prodops-sync plan --target T     show what push and pull would change
+      prodops-sync push --target T     mirror the playbook into the wiki
+      prodops-sync pull --target T     bring wiki edits back as file changes
+    """

@@ -1,0 +1,96 @@
+"""Links between playbook documents.
+
+In the playbook, a document links to another with a relative link to its file, exactly as
+GitHub renders it: ``[the template](../templates/weekly-product-update.md#sections)``.
+Converters turn such links into wiki links through a :class:`LinkResolver` the caller passes
+in (key -> Notion page URL, or key -> Confluence page title), and back again on the way in.
+These helpers convert between relative hrefs and document keys, in one canonical spelling so
+that the round trip is byte-exact.
+"""
+
+from __future__ import annotations
+
+import posixpath
+from typing import Protocol
+from urllib.parse import urlsplit
+
+from prodops_sync.model import kind_for_path
+
+PLAYBOOK_SUFFIXES = (".md", ".yaml")
+
+
+class LinkResolver(Protocol):
+    """Maps document keys to wiki locations and back. Implemented by the sync engine."""
+
+    def url_for(self, key: str) -> str | None:
+        """Notion: the page URL of the document ``key`` (None when it has no page yet)."""
+        ...
+
+    def key_for_url(self, url: str) -> str | None:
+        """Notion: the document key whose page has this URL or id (None if not ours)."""
+        ...
+
+    def title_for(self, key: str) -> str | None:
+        """Confluence: the page title of the document ``key``."""
+        ...
+
+    def key_for_title(self, title: str) -> str | None:
+        """Confluence: the document key whose page has this title."""
+        ...
+
+
+class MappingResolver:
+    """A resolver backed by plain dictionaries; handy for tests and the ``convert`` CLI."""
+
+    def __init__(
+        self, urls: dict[str, str] | None = None, titles: dict[str, str] | None = None
+    ) -> None:
+        self.urls = dict(urls or {})
+        self.titles = dict(titles or {})
+
+    def url_for(self, key: str) -> str | None:
+        return self.urls.get(key)
+
+    def key_for_url(self, url: str) -> str | None:
+        for key, known in self.urls.items():
+            if known == url:
+                return key
+        return None
+
+    def title_for(self, key: str) -> str | None:
+        return self.titles.get(key)
+
+    def key_for_title(self, title: str) -> str | None:
+        for key, known in self.titles.items():
+            if known == title:
+                return key
+        return None
+
+
+def split_href(current_key: str, href: str) -> tuple[str, str, str] | None:
+    """If ``href`` (written in document ``current_key``) points at a playbook document, return
+    ``(target_key, suffix, fragment)``; otherwise None.
+
+    >>> split_href("rituals/weekly-update", "../templates/update.md#agenda")
+    ('templates/update', '.md', 'agenda')
+    """
+    parts = urlsplit(href)
+    if parts.scheme or parts.netloc or not parts.path or parts.query:
+        return None
+    suffix = posixpath.splitext(parts.path)[1]
+    if suffix not in PLAYBOOK_SUFFIXES or parts.path.startswith("/"):
+        return None
+    base_dir = posixpath.dirname(current_key)
+    joined = posixpath.normpath(posixpath.join(base_dir, parts.path))
+    if joined.startswith("../") or joined == "..":
+        return None
+    if kind_for_path(joined) is None:
+        return None
+    return joined[: -len(suffix)], suffix, parts.fragment
+
+
+def href_for(current_key: str, target_key: str, suffix: str = ".md", fragment: str = "") -> str:
+    """The canonical relative href from document ``current_key`` to ``target_key``."""
+    base_dir = posixpath.dirname(current_key) or "."
+    rel = posixpath.relpath(target_key + suffix, base_dir)
+    return rel + (f"#{fragment}" if fragment else "")
