@@ -1,0 +1,65 @@
+"""Where the JSON Schemas (and the example playbook) live, in a checkout or an installed wheel.
+
+The schemas are kept at the top of the repository (``schemas/``) so that editors and CI find
+them next to the playbook. The package reaches them through ``prodops_sync/data/``, which in a
+source checkout holds symlinks to ``../../schemas`` and ``../../playbook`` and in a built wheel
+holds real copies (setuptools copies symlinked package data as files). The repository root is
+the fallback when the symlinks are missing (for example a checkout made without symlinks).
+"""
+
+from __future__ import annotations
+
+import json
+from functools import lru_cache
+from pathlib import Path
+from typing import Any
+
+from prodops_sync.model import KINDS_BY_NAME
+
+_PACKAGE_DIR = Path(__file__).resolve().parent
+_REPO_ROOT = _PACKAGE_DIR.parent
+
+
+def _data_dir(name: str, probe: str) -> Path:
+    for candidate in (_PACKAGE_DIR / "data" / name, _REPO_ROOT / name):
+        if (candidate / probe).is_file():
+            return candidate
+    raise FileNotFoundError(f"prodops-sync data directory {name!r} not found (installation broken?)")
+
+
+def schema_dir() -> Path:
+    """The directory holding ``<kind>.schema.json`` for every kind in ``KINDS``."""
+    return _data_dir("schemas", "charter.schema.json")
+
+
+def example_playbook_dir() -> Path:
+    """The directory holding the example playbook (what ``prodops-sync init --example`` copies)."""
+    return _data_dir("playbook", "charter.md")
+
+
+@lru_cache(maxsize=None)
+def _load(kind: str) -> str:
+    spec = KINDS_BY_NAME.get(kind)
+    if spec is None:
+        known = ", ".join(sorted(KINDS_BY_NAME))
+        raise KeyError(f"unknown kind {kind!r} (known: {known})")
+    return (schema_dir() / spec.schema).read_text(encoding="utf-8")
+
+
+def load_schema(kind: str) -> dict[str, Any]:
+    """Return the JSON Schema (2020-12) of ``kind`` as a fresh dict (safe to mutate).
+
+    Raises ``KeyError`` for a kind not in ``KINDS``.
+    """
+    schema: dict[str, Any] = json.loads(_load(kind))
+    return schema
+
+
+def ref_fields(kind: str) -> dict[str, str]:
+    """Top-level fields of ``kind`` that reference other documents: field -> referenced kind.
+
+    Read from the custom ``x-ref`` annotation; for list fields the annotation sits on the
+    array and every item is a key of the referenced kind.
+    """
+    props = load_schema(kind).get("properties", {})
+    return {name: prop["x-ref"] for name, prop in props.items() if "x-ref" in prop}
