@@ -1,0 +1,1 @@
+"""Remote wiki adapters (Notion, Confluence) behind one small interface."""

@@ -1,0 +1,92 @@
+"""The interface every remote (Notion, Confluence) implements for the sync engine.
+
+A remote is a thin adapter: it lists the pages it manages cheaply (a constant number of
+requests per collection), fetches a page's content as a :class:`Document`, and creates,
+updates, archives and adopts pages. It knows the wiki's API and the format module; it knows
+nothing about three-way sync, which is the engine's job.
+"""
+
+from __future__ import annotations
+
+from abc import ABC, abstractmethod
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+from prodops_sync.links import LinkResolver
+from prodops_sync.model import Document, KindSpec
+from prodops_sync.sync.state import SyncState
+
+
+class RemoteError(Exception):
+    """A remote request failed for good (after retries), with a one-line explanation."""
+
+
+@dataclass
+class RemoteEntry:
+    """One managed page as the cheap listing sees it."""
+
+    remote_id: str
+    key: str | None
+    """The identity key stored on the page; None for a page someone created in the wiki."""
+    kind: str
+    """The kind of the collection the page is in."""
+    title: str
+    marker: str
+    """An opaque version marker (Confluence version number, Notion last_edited_time)."""
+    url: str = ""
+    maybe_changed: bool = False
+    """True when the marker alone cannot prove the page unchanged (Notion's minute-rounded
+    timestamps): the engine then fetches it and compares content."""
+
+
+class Remote(ABC):
+    """A wiki the engine syncs with."""
+
+    label: str = "remote"
+    """Short name used in conflict markers and messages (``notion``, ``confluence``)."""
+
+    @abstractmethod
+    def prepare(self, state: SyncState, kinds: Sequence[KindSpec], *, create: bool) -> None:
+        """Find (and with ``create``, create) the containers the playbook lives in, recording
+        their ids in ``state.containers``."""
+
+    @abstractmethod
+    def list_entries(self, state: SyncState, kinds: Sequence[KindSpec]) -> list[RemoteEntry]:
+        """Every page in the managed containers (cheap: no page bodies)."""
+
+    @abstractmethod
+    def fetch(self, entry: RemoteEntry, key: str, resolver: LinkResolver) -> Document:
+        """The page's full content as a document with ``key``."""
+
+    @abstractmethod
+    def create(self, doc: Document, state: SyncState, resolver: LinkResolver) -> RemoteEntry:
+        """Create a page for ``doc`` carrying its identity key; return its entry."""
+
+    @abstractmethod
+    def update(
+        self,
+        entry: RemoteEntry,
+        doc: Document,
+        current: Document | None,
+        resolver: LinkResolver,
+    ) -> RemoteEntry:
+        """Make the page hold ``doc``, changing as little as the API allows. ``current`` is
+        the page's content if the engine fetched it (None: fetch as needed)."""
+
+    @abstractmethod
+    def archive(self, entry: RemoteEntry) -> None:
+        """Archive (move to trash) the page; recoverable in the wiki."""
+
+    @abstractmethod
+    def adopt(self, entry: RemoteEntry, key: str) -> RemoteEntry:
+        """Store identity ``key`` on a page created in the wiki."""
+
+    @property
+    @abstractmethod
+    def requests_made(self) -> int:
+        """HTTP requests made so far (reads and writes)."""
+
+    @property
+    @abstractmethod
+    def writes_made(self) -> int:
+        """Write requests made so far."""

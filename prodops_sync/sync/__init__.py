@@ -1,0 +1,1 @@
+"""The remote-agnostic sync engine: configuration, state (the base), planning and apply."""

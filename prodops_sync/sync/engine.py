@@ -1,0 +1,463 @@
+"""The sync engine: build a three-way plan, then apply it step by step, journaled.
+
+The engine is remote-agnostic. It reads the local playbook, the state (the base) and the
+remote's cheap listing; fetches only pages whose markers say they may have changed;
+classifies every document (:mod:`prodops_sync.sync.planner`); and applies push or pull
+actions one at a time, saving the state after every completed step so an interrupted run
+resumes without duplicates.
+"""
+
+from __future__ import annotations
+
+import posixpath
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path, PurePosixPath
+from typing import Any
+
+from prodops_sync.model import KINDS, KINDS_BY_NAME, Document, KindSpec, content_hash, content_of
+from prodops_sync.remotes.base import Remote, RemoteEntry
+from prodops_sync.sync.files import atomic_write_text, slugify, unique_stem
+from prodops_sync.sync.localfiles import render_document
+from prodops_sync.sync.merge import merge_documents
+from prodops_sync.sync.planner import PlanItem, PullAction, PushAction, Status, plan
+from prodops_sync.sync.state import DocState, StateStore, SyncState
+
+ProgressCallback = Callable[[int, int, str], None]
+
+
+class SyncError(Exception):
+    """A sync run cannot proceed (invalid playbook, too many deletions...), nothing written."""
+
+
+@dataclass
+class Outcome:
+    """What happened to one document in an applied run."""
+
+    key: str
+    title: str
+    status: Status
+    action: str
+    detail: str = ""
+    url: str = ""
+    path: str = ""
+
+
+@dataclass
+class Report:
+    """The result of a plan, push or pull."""
+
+    mode: str
+    items: list[PlanItem]
+    outcomes: list[Outcome] = field(default_factory=list)
+    requests: int = 0
+    writes: int = 0
+    dry_run: bool = False
+
+    def count(self, action: str) -> int:
+        """How many documents got ``action``."""
+        return sum(1 for o in self.outcomes if o.action == action)
+
+    @property
+    def conflicts(self) -> list[Outcome]:
+        """Documents left in conflict."""
+        return [o for o in self.outcomes if o.action in ("conflict", "skip-conflict")]
+
+    def to_dict(self) -> dict[str, Any]:
+        """A JSON-ready form (documented in docs/cli.md)."""
+        return {
+            "mode": self.mode,
+            "dry_run": self.dry_run,
+            "requests": self.requests,
+            "writes": self.writes,
+            "documents": [
+                {
+                    "key": item.key,
+                    "title": item.title,
+                    "status": str(item.status),
+                    "push": str(item.push),
+                    "pull": str(item.pull),
+                }
+                for item in self.items
+            ],
+            "outcomes": [o.__dict__ for o in self.outcomes],
+            "conflicts": len(self.conflicts),
+        }
+
+
+class EngineResolver:
+    """Link resolver built from the state, the local playbook and the remote listing."""
+
+    def __init__(self) -> None:
+        self.urls: dict[str, str] = {}
+        self.titles: dict[str, str] = {}
+        self.misses: set[str] = set()
+
+    def url_for(self, key: str) -> str | None:
+        url = self.urls.get(key)
+        if url is None:
+            self.misses.add(key)
+        return url
+
+    def key_for_url(self, url: str) -> str | None:
+        bare = url.rstrip("/").rsplit("/", 1)[-1].rsplit("-", 1)[-1].replace("-", "")
+        for key, known in self.urls.items():
+            if known == url or known.replace("-", "").endswith(bare):
+                return key
+        return None
+
+    def title_for(self, key: str) -> str | None:
+        return self.titles.get(key)
+
+    def key_for_title(self, title: str) -> str | None:
+        for key, known in self.titles.items():
+            if known == title:
+                return key
+        return None
+
+
+LocalLoader = Callable[[Path], tuple[dict[str, Document], list[str]]]
+
+
+def load_local(playbook_dir: Path) -> tuple[dict[str, Document], list[str]]:
+    """The playbook's documents by key, and its validation errors (as printable lines)."""
+    from prodops_sync.playbook import load_playbook
+    from prodops_sync.validate import validate_playbook  # import late: heavy (jsonschema)
+
+    result = load_playbook(playbook_dir)
+    problems = [p for p in validate_playbook(playbook_dir) if p.severity == "error"]
+    errors = [f"{p.file}:{p.line}:{p.column}: {p.field}: {p.message}" for p in problems]
+    return {doc.key: doc for doc in result.documents}, errors
+
+
+class Engine:
+    """Plans and applies a sync between one playbook directory and one remote."""
+
+    def __init__(
+        self,
+        playbook_dir: Path,
+        remote: Remote,
+        store: StateStore,
+        *,
+        kinds: Sequence[KindSpec] = KINDS,
+        progress: ProgressCallback | None = None,
+        loader: LocalLoader = load_local,
+    ) -> None:
+        self.playbook_dir = playbook_dir
+        self.remote = remote
+        self.store = store
+        self.kinds = tuple(kinds)
+        self.progress = progress or (lambda _i, _n, _m: None)
+        self.loader = loader
+        self.state = SyncState(target=store.target)
+        self.entries: dict[str, RemoteEntry] = {}
+        self.resolver = EngineResolver()
+        self.local_errors: list[str] = []
+
+    # -- planning -------------------------------------------------------------------------
+
+    def build_plan(self, *, create_containers: bool = False) -> list[PlanItem]:
+        """Read all three sides and classify every document. Makes no remote writes unless
+        ``create_containers`` (push on its first run creates the databases / parent pages)."""
+        self.state = self.store.load()
+        local, self.local_errors = self.loader(self.playbook_dir)
+        self.remote.prepare(self.state, self.kinds, create=create_containers)
+        entries = self.remote.list_entries(self.state, self.kinds)
+        self._assign_keys(entries, local)
+        for key, doc in local.items():
+            self.resolver.titles[key] = doc.title
+        for key, entry in self.entries.items():
+            self.resolver.urls.setdefault(key, entry.url)
+            self.resolver.titles.setdefault(key, entry.title)
+        base = {
+            key: _document_from_content(s.base)
+            for key, s in self.state.docs.items()
+            if s.base is not None
+        }
+        remote_docs = self._remote_documents(base)
+        pending = {k: s.pending for k, s in self.state.docs.items() if s.pending}
+        return plan(local, remote_docs, base, pending)
+
+    def _assign_keys(self, entries: list[RemoteEntry], local: dict[str, Document]) -> None:
+        """Map listing entries to document keys; pages without a key (created in the wiki)
+        get a new key from their title, unique among local files and other pages."""
+        self.entries = {}
+        known_ids = {s.remote_id: k for k, s in self.state.docs.items() if s.remote_id}
+        unkeyed: list[RemoteEntry] = []
+        for entry in entries:
+            key = entry.key or known_ids.get(entry.remote_id)
+            if key is None:
+                unkeyed.append(entry)
+                continue
+            if key in self.entries:
+                # A duplicated page carries a copy of the key: the page the state knows
+                # keeps it, the other is treated as a new page.
+                recorded = self.state.docs.get(key)
+                if recorded and recorded.remote_id == entry.remote_id:
+                    unkeyed.append(self.entries[key])
+                    self.entries[key] = entry
+                else:
+                    unkeyed.append(entry)
+                continue
+            self.entries[key] = entry
+        for entry in unkeyed:
+            kind = KINDS_BY_NAME.get(entry.kind)
+            if kind is None or not kind.is_record:
+                continue  # a page added next to singletons: not ours to manage
+            directory = str(PurePosixPath(kind.pattern).parent)
+            taken = {
+                posixpath.basename(k)
+                for k in [*local, *self.entries, *self.state.docs]
+                if posixpath.dirname(k) == directory
+            }
+            stem = unique_stem(slugify(entry.title), taken)
+            key = f"{directory}/{stem}"
+            entry.key = None  # the page has no key yet; adopt() will store it
+            self.entries[key] = entry
+
+    def _remote_documents(self, base: dict[str, Document]) -> dict[str, Document]:
+        docs: dict[str, Document] = {}
+        to_fetch = []
+        for key, entry in self.entries.items():
+            recorded = self.state.docs.get(key)
+            unchanged = (
+                recorded is not None
+                and recorded.base is not None
+                and recorded.remote_id == entry.remote_id
+                and recorded.marker == entry.marker
+                and not entry.maybe_changed
+            )
+            if unchanged:
+                docs[key] = base[key]
+            else:
+                to_fetch.append((key, entry))
+        for i, (key, entry) in enumerate(to_fetch, 1):
+            self.progress(i, len(to_fetch), f"reading {entry.title}")
+            docs[key] = self.remote.fetch(entry, key, self.resolver)
+        return docs
+
+    # -- push -------------------------------------------------------------------------------
+
+    def push(
+        self, *, dry_run: bool = False, force: bool = False, max_delete: int = 5
+    ) -> Report:
+        """Mirror local changes into the remote. Never overwrites a remote edit it has not
+        seen (reported as conflicts) unless ``force``."""
+        lock = None if dry_run else self.store.lock()
+        try:
+            items = self.build_plan(create_containers=not dry_run)
+            if self.local_errors:
+                shown = "\n  ".join(self.local_errors[:10])
+                raise SyncError(
+                    f"the playbook has {len(self.local_errors)} validation error(s); nothing "
+                    f"was pushed:\n  {shown}"
+                )
+            archives = [i for i in items if i.push is PushAction.ARCHIVE]
+            if len(archives) > max_delete and not dry_run:
+                raise SyncError(
+                    f"push would archive {len(archives)} pages (more than --max-delete "
+                    f"{max_delete}); nothing was written. Check the playbook, or rerun with "
+                    f"--max-delete {len(archives)}"
+                )
+            report = Report("push", items, dry_run=dry_run)
+            work = [i for i in items if i.push is not PushAction.NONE]
+            deferred: list[PlanItem] = []
+            for n, item in enumerate(work, 1):
+                self.progress(n, len(work), f"{item.push} {item.title}")
+                outcome = self._push_one(item, dry_run=dry_run, force=force)
+                report.outcomes.append(outcome)
+                if outcome.detail == "links-deferred":
+                    deferred.append(item)
+            # Pages created in this run can now be linked to: rewrite the pages whose links
+            # pointed at pages that did not exist yet.
+            for item in deferred:
+                self._relink(item, dry_run=dry_run)
+            if not dry_run:
+                self.state.synced_at = self.state.synced_at or ""
+                self.store.save(self.state)
+            report.requests = self.remote.requests_made
+            report.writes = self.remote.writes_made
+            return report
+        finally:
+            if lock is not None:
+                lock.release()
+
+    def _push_one(self, item: PlanItem, *, dry_run: bool, force: bool) -> Outcome:
+        action = item.push
+        if item.status is Status.CONFLICT and force:
+            action = PushAction.UPDATE
+        outcome = Outcome(item.key, item.title, item.status, str(action))
+        if action is PushAction.SKIP_CONFLICT:
+            outcome.detail = "changed in the wiki and locally; pull to merge, or push --force"
+            return outcome
+        if dry_run:
+            return outcome
+        recorded = self.state.docs.get(item.key)
+        entry = self.entries.get(item.key)
+        if action is PushAction.RECORD:
+            assert item.local is not None and entry is not None
+            self._record(item.key, item.local, entry)
+        elif action is PushAction.FORGET:
+            self.state.docs.pop(item.key, None)
+        elif action is PushAction.ARCHIVE:
+            assert entry is not None
+            self.remote.archive(entry)
+            self.state.docs.pop(item.key, None)
+        elif action is PushAction.CREATE:
+            assert item.local is not None
+            self._journal(item.key, item.local, recorded)
+            self.resolver.misses.clear()
+            entry = self.remote.create(item.local, self.state, self.resolver)
+            self.entries[item.key] = entry
+            self.resolver.urls[item.key] = entry.url
+            self._record(item.key, item.local, entry)
+            if self.resolver.misses:
+                outcome.detail = "links-deferred"
+        elif action is PushAction.UPDATE:
+            assert item.local is not None and entry is not None
+            self._journal(item.key, item.local, recorded)
+            entry = self.remote.update(entry, item.local, item.remote, self.resolver)
+            self.entries[item.key] = entry
+            self._record(item.key, item.local, entry)
+        outcome.url = entry.url if entry else ""
+        self.store.save(self.state)
+        return outcome
+
+    def _relink(self, item: PlanItem, *, dry_run: bool) -> None:
+        entry = self.entries.get(item.key)
+        if dry_run or entry is None or item.local is None:
+            return
+        entry = self.remote.update(entry, item.local, None, self.resolver)
+        self.entries[item.key] = entry
+        self._record(item.key, item.local, entry)
+        self.store.save(self.state)
+
+    def _journal(self, key: str, doc: Document, recorded: DocState | None) -> None:
+        """Record the write about to happen, so a crash mid-write is recognised as ours."""
+        if recorded is None:
+            recorded = DocState(remote_id="")
+            self.state.docs[key] = recorded
+        recorded.pending = content_hash(doc)
+        self.store.save(self.state)
+
+    def _record(self, key: str, doc: Document, entry: RemoteEntry) -> None:
+        self.state.docs[key] = DocState(
+            remote_id=entry.remote_id,
+            marker=entry.marker,
+            base=content_of(doc),
+            base_hash=content_hash(doc),
+            url=entry.url,
+        )
+
+    # -- pull -------------------------------------------------------------------------------
+
+    def pull(self, *, dry_run: bool = False, prune: bool = False) -> Report:
+        """Bring remote edits into the playbook files; three-way merge both-sides edits."""
+        lock = None if dry_run else self.store.lock()
+        try:
+            items = self.build_plan(create_containers=False)
+            report = Report("pull", items, dry_run=dry_run)
+            work = [i for i in items if i.pull is not PullAction.NONE]
+            for n, item in enumerate(work, 1):
+                self.progress(n, len(work), f"{item.pull} {item.title}")
+                report.outcomes.append(self._pull_one(item, dry_run=dry_run, prune=prune))
+            if not dry_run:
+                self.store.save(self.state)
+            report.requests = self.remote.requests_made
+            report.writes = self.remote.writes_made
+            return report
+        finally:
+            if lock is not None:
+                lock.release()
+
+    def _path_for(self, item: PlanItem) -> str:
+        for doc in (item.local, item.base):
+            if doc is not None and doc.path:
+                return doc.path
+        kind = KINDS_BY_NAME[_kind_of(item)]
+        suffix = ".md" if kind.file_format == "markdown" else ".yaml"
+        return item.key + suffix
+
+    def _pull_one(self, item: PlanItem, *, dry_run: bool, prune: bool) -> Outcome:
+        action = item.pull
+        outcome = Outcome(item.key, item.title, item.status, str(action))
+        entry = self.entries.get(item.key)
+        if entry is not None:
+            outcome.url = entry.url
+        if action is PullAction.REPORT_DELETED:
+            path = self._path_for(item)
+            outcome.path = path
+            if prune:
+                outcome.action = "delete"
+                if not dry_run:
+                    (self.playbook_dir / path).unlink(missing_ok=True)
+                    self.state.docs.pop(item.key, None)
+            else:
+                outcome.detail = "deleted in the wiki; the file is kept (use --prune to delete)"
+            return outcome
+        if dry_run:
+            return outcome
+        if action is PullAction.FORGET:
+            self.state.docs.pop(item.key, None)
+        elif action is PullAction.RECORD:
+            assert item.remote is not None and entry is not None
+            self._record(item.key, item.remote, entry)
+        elif action in (PullAction.WRITE, PullAction.CREATE):
+            assert item.remote is not None and entry is not None
+            outcome.path = self._write_local(item, item.remote)
+            if entry.key is None:  # created in the wiki: give the page its identity
+                entry = self.remote.adopt(entry, item.key)
+                self.entries[item.key] = entry
+            self._record(item.key, item.remote, entry)
+        elif action is PullAction.MERGE:
+            assert item.local is not None and item.remote is not None and entry is not None
+            result = merge_documents(
+                item.base, item.local, item.remote, remote_label=self.remote.label
+            )
+            outcome.path = self._write_local(item, result.document, result)
+            # The base becomes what the remote holds: the merged file is a local change on
+            # top of it, which the next push sends.
+            self._record(item.key, item.remote, entry)
+            if result.clean:
+                outcome.action = "merged"
+            else:
+                outcome.action = "conflict"
+                names = [c.name for c in result.field_conflicts]
+                parts = [f"fields {', '.join(names)}"] if names else []
+                if result.body_conflict:
+                    parts.append("body")
+                outcome.detail = "conflict markers left in " + " and ".join(parts)
+        self.store.save(self.state)
+        return outcome
+
+    def _write_local(self, item: PlanItem, doc: Document, merge: Any = None) -> str:
+        kind = KINDS_BY_NAME[doc.kind]
+        relpath = self._path_for(item)
+        target = self.playbook_dir / relpath
+        original = target.read_text(encoding="utf-8") if target.is_file() else None
+        from prodops_sync.schemas import load_schema
+
+        key_order = list(load_schema(kind.name).get("properties", {}))
+        text = render_document(
+            doc,
+            kind,
+            original,
+            key_order=key_order,
+            conflicts=merge.field_conflicts if merge is not None else (),
+            remote_label=self.remote.label,
+        )
+        atomic_write_text(target, text)
+        return relpath
+
+
+def _kind_of(item: PlanItem) -> str:
+    for doc in (item.local, item.remote, item.base):
+        if doc is not None:
+            return doc.kind
+    raise ValueError(f"no document for {item.key}")
+
+
+def _document_from_content(content: dict[str, Any]) -> Document:
+    return Document(
+        key=content["key"], kind=content["kind"], fields=content["fields"], body=content["body"]
+    )
