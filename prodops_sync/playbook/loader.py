@@ -1,0 +1,227 @@
+"""Reading playbook files into :class:`~prodops_sync.model.Document` objects.
+
+``parse_document_text`` is pure (text in, document out) and is what pull and convert call.
+``load_document`` and ``load_playbook`` add the file-system checks: size limit, binary and
+non-UTF-8 content, empty files, git conflict markers, unknown files and symlinks leaving the
+playbook. Every failure becomes a :class:`Problem` with file, 1-based line and column.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+from dataclasses import dataclass, field
+from pathlib import Path, PurePosixPath
+
+from prodops_sync.markdown import canonical
+from prodops_sync.model import KINDS, Document, key_for_path, kind_for_path
+from prodops_sync.playbook.problems import PlaybookError, Problem
+from prodops_sync.playbook.yamlpos import Positions, parse_yaml
+
+MAX_FILE_BYTES = 1024 * 1024
+"""Files larger than this (1 MiB) are refused: a playbook page is a few kilobytes."""
+
+UNREADABLE_CODES = frozenset({"playbook-missing", "read-error"})
+"""Problem codes that mean the input could not be read at all (the CLI exits 2)."""
+
+_FENCE = re.compile(r"^---[ \t]*$")
+_FENCE_END = re.compile(r"^(---|\.\.\.)[ \t]*$")
+_CONFLICT_START = re.compile(r"^<{7}(?: |$)")
+_CONFLICT_MID = re.compile(r"^={7}$")
+_CONFLICT_END = re.compile(r"^>{7}(?: |$)")
+
+
+@dataclass
+class LoadResult:
+    """What ``load_playbook`` found: the documents it could read and the problems it met."""
+
+    documents: list[Document] = field(default_factory=list)
+    problems: list[Problem] = field(default_factory=list)
+
+    @property
+    def by_key(self) -> dict[str, Document]:
+        """Documents by key."""
+        return {doc.key: doc for doc in self.documents}
+
+
+def positions_of(doc: Document) -> Positions:
+    """The field positions recorded by the loader (empty for documents from elsewhere)."""
+    pos = doc.extra.get("positions")
+    return pos if isinstance(pos, Positions) else Positions()
+
+
+def split_front_matter(text: str, relpath: str) -> tuple[str, str, int]:
+    """Split Markdown ``text`` into (front matter YAML, body, body's 0-based first line).
+
+    The front matter must open on line 1 with ``---`` and close with ``---`` (or ``...``).
+    """
+    lines = text.split("\n")
+    if not lines or not _FENCE.match(lines[0]):
+        raise PlaybookError("missing YAML front matter: the file must start with a '---' line",
+                            file=relpath, code="front-matter-missing")
+    for index in range(1, len(lines)):
+        if _FENCE_END.match(lines[index]):
+            return "\n".join(lines[1:index]) + "\n", "\n".join(lines[index + 1:]), index + 1
+    raise PlaybookError("front matter is not closed: add a '---' line after the fields",
+                        file=relpath, code="front-matter-unclosed")
+
+
+def find_conflict_markers(text: str) -> list[int]:
+    """1-based line numbers of git conflict markers (``<<<<<<<``, ``=======``, ``>>>>>>>``).
+
+    A bare ``=======`` counts only inside an open conflict (it is also a setext underline).
+    """
+    found: list[int] = []
+    open_conflict = False
+    for number, line in enumerate(text.split("\n"), start=1):
+        if _CONFLICT_START.match(line):
+            open_conflict = True
+            found.append(number)
+        elif _CONFLICT_MID.match(line) and open_conflict:
+            found.append(number)
+        elif _CONFLICT_END.match(line):
+            open_conflict = False
+            found.append(number)
+    return found
+
+
+def parse_document_text(text: str, relpath: str) -> Document:
+    """Parse the text of the playbook file at ``relpath`` (POSIX, relative to the playbook).
+
+    Pure: no file access. Returns a :class:`Document` whose ``fields`` hold the YAML data
+    (dates as ISO strings), whose ``body`` is the canonical Markdown after the front matter,
+    and whose ``extra`` holds ``positions`` (a :class:`Positions`), ``raw_body`` and
+    ``body_line`` (1-based file line where the body starts). Raises :class:`PlaybookError`.
+    """
+    spec = kind_for_path(relpath)
+    if spec is None:
+        raise PlaybookError(unknown_file_message(relpath), file=relpath, code="unknown-file")
+    if not text.strip():
+        raise PlaybookError("file is empty", file=relpath, code="empty-file")
+    markers = find_conflict_markers(text)
+    if markers:
+        raise PlaybookError("git conflict marker left by a merge: resolve the conflict",
+                            file=relpath, line=markers[0], code="conflict-marker")
+    body_raw, body_line = "", 0
+    if spec.file_format == "markdown":
+        yaml_text, body_raw, body_index = split_front_matter(text, relpath)
+        data, positions = parse_yaml(yaml_text, relpath, line_offset=1)
+        body_line = body_index + 1
+    else:
+        data, positions = parse_yaml(text, relpath)
+    if data is None:
+        data = {}
+    if not isinstance(data, dict):
+        line, col = positions.of_value(())
+        where = "front matter" if spec.file_format == "markdown" else "file"
+        raise PlaybookError(f"the {where} must be a mapping of fields, not a "
+                            f"{type(data).__name__}", file=relpath, line=line, column=col,
+                            code="yaml-not-mapping")
+    return Document(
+        key=key_for_path(relpath),
+        kind=spec.name,
+        fields=data,
+        body=canonical(body_raw) if spec.file_format == "markdown" else "",
+        path=relpath,
+        extra={"positions": positions, "raw_body": body_raw, "body_line": body_line},
+    )
+
+
+def unknown_file_message(relpath: str) -> str:
+    """Explain where playbook files belong."""
+    patterns = ", ".join(k.pattern for k in KINDS)
+    return f"unknown file in the playbook (expected one of: {patterns})"
+
+
+def _decode(data: bytes, relpath: str) -> str:
+    if b"\x00" in data:
+        raise PlaybookError("binary file: playbook files must be UTF-8 text", file=relpath,
+                            code="binary-file")
+    try:
+        text = data.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        line = data[: exc.start].count(b"\n") + 1
+        column = exc.start - (data.rfind(b"\n", 0, exc.start) + 1) + 1
+        raise PlaybookError(f"not valid UTF-8 (byte 0x{data[exc.start]:02x})", file=relpath,
+                            line=line, column=column, code="encoding") from None
+    return text.removeprefix("\ufeff").replace("\r\n", "\n")
+
+
+def _inside(path: Path, root: Path) -> bool:
+    try:
+        path.resolve().relative_to(root.resolve())
+    except (ValueError, OSError):
+        return False
+    return True
+
+
+def load_document(root: Path, relpath: str) -> tuple[Document | None, list[Problem]]:
+    """Read and parse one file of the playbook at ``root``.
+
+    Returns the document (None when it could not be parsed) and the problems met.
+    """
+    path = root / relpath
+    try:
+        if path.is_symlink() and not _inside(path, root):
+            raise PlaybookError("symlink points outside the playbook", file=relpath,
+                                code="symlink-outside")
+        size = path.stat().st_size
+        if size > MAX_FILE_BYTES:
+            raise PlaybookError(f"file too large ({size} bytes; the limit is {MAX_FILE_BYTES})",
+                                file=relpath, code="too-large")
+        try:
+            data = path.read_bytes()
+        except OSError as exc:
+            raise PlaybookError(f"cannot read file: {exc.strerror or exc}", file=relpath,
+                                code="read-error") from None
+        return parse_document_text(_decode(data, relpath), relpath), []
+    except PlaybookError as exc:
+        return None, [exc.to_problem()]
+
+
+def playbook_files(root: Path) -> tuple[list[str], list[Problem]]:
+    """Relative POSIX paths of the files under ``root`` (sorted), skipping dot-files and
+    dot-directories, plus problems for directory symlinks that leave the playbook."""
+    files: list[str] = []
+    problems: list[Problem] = []
+    for dirpath, dirnames, filenames in os.walk(root):
+        base = Path(dirpath)
+        keep = []
+        for name in sorted(dirnames):
+            if name.startswith("."):
+                continue
+            sub = base / name
+            rel = PurePosixPath(sub.relative_to(root).as_posix())
+            if sub.is_symlink():
+                if not _inside(sub, root):
+                    problems.append(Problem(str(rel), 1, 1, "$", "symlink points outside the "
+                                            "playbook", "error", "symlink-outside"))
+                continue  # directory symlinks are never followed
+            keep.append(name)
+        dirnames[:] = keep
+        for name in sorted(filenames):
+            if not name.startswith("."):
+                files.append((base / name).relative_to(root).as_posix())
+    return sorted(files), problems
+
+
+def load_playbook(root: Path) -> LoadResult:
+    """Load every file of the playbook at ``root``.
+
+    Unknown files, unreadable files and parse failures become problems; the documents that
+    could be read are returned in path order.
+    """
+    result = LoadResult()
+    if not root.is_dir():
+        what = "does not exist" if not root.exists() else "is not a directory"
+        result.problems.append(Problem(".", 1, 1, "$", f"playbook directory {str(root)!r} {what}",
+                                       "error", "playbook-missing"))
+        return result
+    files, problems = playbook_files(root)
+    result.problems.extend(problems)
+    for relpath in files:
+        doc, found = load_document(root, relpath)
+        result.problems.extend(found)
+        if doc is not None:
+            result.documents.append(doc)
+    return result
