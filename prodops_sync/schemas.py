@@ -10,7 +10,7 @@ the fallback when the symlinks are missing (for example a checkout made without 
 from __future__ import annotations
 
 import json
-from functools import lru_cache
+from functools import cache
 from pathlib import Path
 from typing import Any
 
@@ -24,7 +24,7 @@ def _data_dir(name: str, probe: str) -> Path:
     for candidate in (_PACKAGE_DIR / "data" / name, _REPO_ROOT / name):
         if (candidate / probe).is_file():
             return candidate
-    raise FileNotFoundError(f"prodops-sync data directory {name!r} not found (installation broken?)")
+    raise FileNotFoundError(f"prodops-sync data directory {name!r} not found (broken install?)")
 
 
 def schema_dir() -> Path:
@@ -37,7 +37,7 @@ def example_playbook_dir() -> Path:
     return _data_dir("playbook", "charter.md")
 
 
-@lru_cache(maxsize=None)
+@cache
 def _load(kind: str) -> str:
     spec = KINDS_BY_NAME.get(kind)
     if spec is None:

@@ -59,7 +59,10 @@ class PlaybookError(ValueError):
 
 
 def json_path(path: tuple[str | int, ...] | list[str | int]) -> str:
-    """Render a field path as a JSON path: ``("raci", 2, "accountable")`` -> ``$.raci[2].accountable``."""
+    """Render a field path as a JSON path.
+
+    ``("raci", 2, "accountable")`` -> ``$.raci[2].accountable``.
+    """
     out = "$"
     for part in path:
         if isinstance(part, int):
