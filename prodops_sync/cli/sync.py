@@ -1,0 +1,220 @@
+"""`prodops-sync plan | push | pull`: the two-way sync commands."""
+
+from __future__ import annotations
+
+import json
+import os
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import click
+
+from prodops_sync.cli.progress import Progress
+from prodops_sync.sync.engine import Engine, Report
+
+EXIT_OK, EXIT_ERROR, EXIT_USAGE, EXIT_CONFLICT = 0, 1, 2, 3
+
+
+def _common(func: Callable[..., Any]) -> Callable[..., Any]:
+    """Options every sync command takes."""
+    func = click.option(
+        "--format", "fmt", type=click.Choice(["text", "json"]), default="text",
+        show_default=True, help="Output format; json is stable for scripts.",
+    )(func)
+    func = click.option(
+        "--config", "config_path", type=click.Path(dir_okay=False, path_type=Path),
+        default=None, help="Configuration file [default: ./prodops-sync.yaml].",
+    )(func)
+    func = click.option(
+        "--target", "-t", "target_name", default=None, metavar="NAME",
+        help="Target from the configuration (needed when it has several).",
+    )(func)
+    return func
+
+
+def _engine(config_path: Path | None, target_name: str | None, fmt: str) -> Engine:
+    from prodops_sync.remotes.factory import open_remote
+    from prodops_sync.sync.config import credentials, load_config
+    from prodops_sync.sync.state import StateStore
+
+    config = load_config(config_path)
+    target = config.target(target_name)
+    remote = open_remote(target, credentials(target))
+    store = StateStore(config.state_dir, target.name)
+    progress = Progress(quiet=fmt == "json")
+    return Engine(config.playbook_dir, remote, store, progress=progress)
+
+
+def _run(action: Callable[[], Report], fmt: str) -> None:
+    """Run a sync action, print its report, exit with the documented code."""
+    from prodops_sync.remotes.base import RemoteError
+    from prodops_sync.sync.config import ConfigError
+    from prodops_sync.sync.engine import SyncError
+    from prodops_sync.sync.state import StateError
+
+    try:
+        report = action()
+    except ConfigError as exc:
+        click.echo(f"error: {exc}", err=True)
+        raise SystemExit(EXIT_USAGE) from None
+    except (SyncError, StateError, RemoteError) as exc:
+        click.echo(f"error: {exc}", err=True)
+        raise SystemExit(EXIT_ERROR) from None
+    except KeyboardInterrupt:
+        click.echo(
+            "interrupted: every completed step is saved; run the same command again to "
+            "finish the work",
+            err=True,
+        )
+        raise SystemExit(130) from None
+    if fmt == "json":
+        click.echo(json.dumps(report.to_dict(), indent=2, ensure_ascii=False))
+    else:
+        click.echo(render_text(report))
+    _write_step_summary(report)
+    raise SystemExit(EXIT_CONFLICT if report.conflicts else EXIT_OK)
+
+
+def render_text(report: Report) -> str:
+    """A readable table of the plan (for `plan`) or of what was done, and a summary line."""
+    lines: list[str] = []
+    if report.mode == "plan":
+        changed = [i for i in report.items if i.status != "in-sync"]
+        if changed:
+            width = max(len(i.key) for i in changed)
+            lines.append(f"{'document':<{width}}  {'status':<24}  {'push':<13}  pull")
+            for item in changed:
+                lines.append(
+                    f"{item.key:<{width}}  {item.status:<24}  {item.push:<13}  {item.pull}"
+                )
+        in_sync = len(report.items) - len(changed)
+        lines.append(
+            f"{len(report.items)} documents: {in_sync} in sync, {len(changed)} to sync; "
+            f"{report.requests} requests"
+        )
+        return "\n".join(lines)
+    for o in report.outcomes:
+        where = f" ({o.path})" if o.path else ""
+        detail = f": {o.detail}" if o.detail and o.detail != "links-deferred" else ""
+        lines.append(f"{o.action:<13} {o.key}{where}{detail}")
+    lines.append(summary_line(report))
+    return "\n".join(lines)
+
+
+def summary_line(report: Report) -> str:
+    """One line: what was done and what it cost in requests."""
+    verb = "would " if report.dry_run else ""
+    if report.mode == "push":
+        parts = [
+            f"{report.count('create')} created",
+            f"{report.count('update')} updated",
+            f"{report.count('archive')} archived",
+        ]
+    else:
+        pulled = report.count("write") + report.count("create")
+        parts = [
+            f"{pulled} pulled",
+            f"{report.count('merged')} merged",
+            f"{report.count('delete')} deleted",
+        ]
+    parts.append(f"{len(report.conflicts)} conflicts")
+    return (
+        f"{report.mode} {verb}done: {', '.join(parts)}; "
+        f"{report.requests} requests ({report.writes} writes)"
+    )
+
+
+def _write_step_summary(report: Report) -> None:
+    """In GitHub Actions, append the plan or result as a Markdown table to the job summary."""
+    path = os.environ.get("GITHUB_STEP_SUMMARY")
+    if not path:
+        return
+    rows = [f"### prodops-sync {report.mode}", ""]
+    rows += ["| document | status | push | pull |", "| --- | --- | --- | --- |"]
+    for item in report.items:
+        if item.status != "in-sync":
+            rows.append(f"| `{item.key}` | {item.status} | {item.push} | {item.pull} |")
+    rows += ["", summary_line(report) if report.mode != "plan" else "", ""]
+    with open(path, "a", encoding="utf-8") as handle:
+        handle.write("\n".join(rows))
+
+
+@click.command("plan")
+@_common
+def plan(target_name: str | None, config_path: Path | None, fmt: str) -> None:
+    """Show how every document differs between the playbook, the wiki and the last sync,
+    and what push and pull would do. Makes no changes. Alias: status.
+
+    Exit codes: 0 nothing in conflict, 1 error, 2 usage or configuration error,
+    3 conflicts (documents changed differently on both sides).
+    """
+
+    def action() -> Report:
+        engine = _engine(config_path, target_name, fmt)
+        items = engine.build_plan()
+        report = Report("plan", items)
+        report.requests = engine.remote.requests_made
+        report.writes = engine.remote.writes_made
+        # A plan "has conflicts" when push would skip documents.
+        report.outcomes = [
+            _conflict_outcome(i) for i in items if i.status == "conflict"
+        ]
+        return report
+
+    _run(action, fmt)
+
+
+def _conflict_outcome(item: Any) -> Any:
+    from prodops_sync.sync.engine import Outcome
+
+    return Outcome(item.key, item.title, item.status, "conflict")
+
+
+@click.command("push")
+@_common
+@click.option("--dry-run", is_flag=True, help="Show what would be written; write nothing.")
+@click.option(
+    "--force", is_flag=True,
+    help="Overwrite wiki pages that changed in the wiki too (their edits are lost).",
+)
+@click.option(
+    "--max-delete", type=click.IntRange(min=0), default=5, show_default=True,
+    help="Abort before any write if more pages than this would be archived.",
+)
+def push(
+    target_name: str | None, config_path: Path | None, fmt: str, dry_run: bool, force: bool,
+    max_delete: int,
+) -> None:
+    """Mirror the playbook into the wiki: create, update and archive pages.
+
+    Only documents that changed are written; a page edited in the wiki since the last sync
+    is never overwritten: it is reported as a conflict (exit 3) unless --force. The
+    playbook must validate first. Exit codes: 0 done, 1 error, 2 usage, 3 conflicts.
+    """
+    _run(
+        lambda: _engine(config_path, target_name, fmt).push(
+            dry_run=dry_run, force=force, max_delete=max_delete
+        ),
+        fmt,
+    )
+
+
+@click.command("pull")
+@_common
+@click.option("--dry-run", is_flag=True, help="Show what would change; write nothing.")
+@click.option(
+    "--prune", is_flag=True, help="Delete local files whose pages were deleted in the wiki."
+)
+def pull(
+    target_name: str | None, config_path: Path | None, fmt: str, dry_run: bool, prune: bool
+) -> None:
+    """Bring wiki edits back into the playbook files, in canonical form.
+
+    Documents changed on both sides are merged three ways; where edits overlap, git-style
+    conflict markers are left in the file (exit 3). Pages created in the wiki become new
+    files. Exit codes: 0 done, 1 error, 2 usage, 3 conflicts remain.
+    """
+    _run(
+        lambda: _engine(config_path, target_name, fmt).pull(dry_run=dry_run, prune=prune), fmt
+    )
