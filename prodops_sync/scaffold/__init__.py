@@ -1,0 +1,331 @@
+"""What `prodops-sync init` writes: a playbook, `prodops-sync.yaml`, the workflows, pre-commit.
+
+Everything here is a pure function from options to a list of :class:`ScaffoldFile` (path and
+text), except :func:`write_scaffold`, the one function that touches the disk. The same workflow
+templates also produce this repository's own ``.github/workflows`` (see
+:func:`repo_workflows`), so the documented example and the files users get never drift.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import os
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass
+from importlib import resources
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from prodops_sync import __version__
+
+WORKFLOWS: tuple[str, ...] = ("validate.yml", "sync.yml", "pull.yml")
+TARGET_TYPES: tuple[str, ...] = ("notion", "confluence")
+INSTALL_PLACEHOLDER = "__PRODOPS_SYNC_INSTALL__"
+SECRETS_PLACEHOLDER = "__SECRETS_ENV__"
+# Environment variables this repository's own workflows map from secrets (all target types).
+REPO_SECRETS: tuple[str, ...] = ("NOTION_TOKEN", "CONFLUENCE_USER", "CONFLUENCE_TOKEN")
+DEFAULT_INSTALL = f"prodops-sync=={__version__}"
+GITIGNORE_LINES: tuple[str, ...] = (".prodops-sync/",)
+
+
+class ScaffoldError(Exception):
+    """init cannot proceed (existing files, bad options); the message is one line."""
+
+
+@dataclass(frozen=True)
+class ScaffoldFile:
+    """One file init writes: ``path`` relative to the target directory, and its text."""
+
+    path: str
+    text: str
+    append: bool = False
+    """Append missing lines instead of refusing (used for .gitignore, which many repos have)."""
+
+
+def _template(*parts: str) -> str:
+    return resources.files("prodops_sync.scaffold").joinpath("templates", *parts).read_text(
+        encoding="utf-8"
+    )
+
+
+def _template_dir(*parts: str) -> Any:
+    return resources.files("prodops_sync.scaffold").joinpath("templates", *parts)
+
+
+# --- workflows -----------------------------------------------------------------------------------
+
+
+def render_workflow(name: str, *, install: str, secrets: Sequence[str]) -> str:
+    """The workflow ``name`` (one of :data:`WORKFLOWS`) with its install spec and secrets.
+
+    ``secrets`` are environment variable names; each maps from the repository secret of the same
+    name (``NOTION_TOKEN: ${{ secrets.NOTION_TOKEN }}``), the only way secrets reach commands.
+    """
+    if name not in WORKFLOWS:
+        raise ValueError(f"unknown workflow {name!r}")
+    text = _template("workflows", name)
+    env_lines = "\n".join(f"      {s}: ${{{{ secrets.{s} }}}}" for s in secrets)
+    if not env_lines:  # an env mapping must not be empty: keep the key with a harmless entry
+        env_lines = '      PRODOPS_SYNC_NO_SECRETS: "1"'
+    return text.replace(INSTALL_PLACEHOLDER, install).replace(
+        SECRETS_PLACEHOLDER, env_lines
+    )
+
+
+def repo_workflows() -> dict[str, str]:
+    """This repository's own workflows: the templates, installing the checkout itself."""
+    return {
+        f".github/workflows/{name}": render_workflow(name, install=".", secrets=REPO_SECRETS)
+        for name in WORKFLOWS
+    }
+
+
+def secret_names(targets: Mapping[str, Mapping[str, Any]]) -> list[str]:
+    """Environment variables the targets read their credentials from, in a stable order."""
+    names: list[str] = []
+    for spec in targets.values():
+        default = "NOTION_TOKEN" if spec.get("type") == "notion" else "CONFLUENCE_TOKEN"
+        for key, fallback in (("user_env", None), ("token_env", default)):
+            value = spec.get(key, fallback)
+            if value and value not in names:
+                names.append(value)
+    return names
+
+
+# --- configuration -------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class TargetOptions:
+    """What init knows about the target: everything optional, placeholders where missing."""
+
+    type: str = "notion"
+    root_page: str | None = None
+    base_url: str | None = None
+    url: str | None = None
+    space: str | None = None
+
+
+ROOT_PAGE_PLACEHOLDER = "PASTE-THE-SHARED-PAGE-ID"
+URL_PLACEHOLDER = "https://YOUR-SITE.atlassian.net/wiki"
+SPACE_PLACEHOLDER = "PLAY"
+
+
+def target_spec(options: TargetOptions) -> dict[str, Any]:
+    """The ``targets.<name>`` mapping of ``prodops-sync.yaml`` for ``options``."""
+    if options.type == "notion":
+        spec: dict[str, Any] = {
+            "type": "notion",
+            "root_page": options.root_page or ROOT_PAGE_PLACEHOLDER,
+        }
+        if options.base_url:
+            spec["base_url"] = options.base_url
+        spec["token_env"] = "NOTION_TOKEN"
+        return spec
+    if options.type == "confluence":
+        return {
+            "type": "confluence",
+            "url": options.url or URL_PLACEHOLDER,
+            "space": options.space or SPACE_PLACEHOLDER,
+            "user_env": "CONFLUENCE_USER",
+            "token_env": "CONFLUENCE_TOKEN",
+        }
+    raise ScaffoldError(f"unknown target type {options.type!r} (use notion or confluence)")
+
+
+def render_config(options: TargetOptions, playbook: str = "playbook") -> str:
+    """The text of ``prodops-sync.yaml``: one target named after its type, with comments."""
+    spec = target_spec(options)
+    body = yaml.safe_dump(
+        {"playbook": playbook, "targets": {options.type: spec}},
+        sort_keys=False, default_flow_style=False,
+    )
+    header = (
+        "# prodops-sync configuration (docs/cli.md, docs/ci.md).\n"
+        "# Secrets never go here: each target names the environment variables that hold them.\n"
+    )
+    if options.type == "notion":
+        header += (
+            "# root_page: the id of the Notion page shared with your integration (the 32 hex\n"
+            "# characters at the end of its URL). Delete base_url to use the real Notion API.\n"
+        )
+    else:
+        header += (
+            "# url: your site (Cloud: https://SITE.atlassian.net/wiki); space: the space key.\n"
+            "# Add parent_page: \"ID\" to sync under a page other than the space's home page.\n"
+            "# Data Center personal access token: delete user_env.\n"
+        )
+    return header + body
+
+
+# --- playbook ------------------------------------------------------------------------------------
+
+
+def minimal_playbook(today: dt.date) -> dict[str, str]:
+    """A small playbook that passes ``prodops-sync validate``: path -> text.
+
+    One of each kind a new team starts with: the charter, risks/open questions/next steps, one
+    ritual with the template it produces, and the first decision record.
+    """
+    replacements = {
+        "__TODAY__": today.isoformat(),
+        "__TODAY_PLUS_14__": (today + dt.timedelta(days=14)).isoformat(),
+        "__TODAY_PLUS_180__": (today + dt.timedelta(days=180)).isoformat(),
+    }
+    files: dict[str, str] = {}
+    root = _template_dir("playbook")
+    stack = [(root, "")]
+    while stack:
+        node, prefix = stack.pop()
+        for child in node.iterdir():
+            rel = f"{prefix}{child.name}"
+            if child.is_dir():
+                stack.append((child, rel + "/"))
+            else:
+                text = child.read_text(encoding="utf-8")
+                for old, new in replacements.items():
+                    text = text.replace(old, new)
+                files[rel] = text
+    return dict(sorted(files.items()))
+
+
+def example_playbook() -> dict[str, str]:
+    """The complete example playbook shipped with prodops-sync: path -> text."""
+    from prodops_sync.schemas import example_playbook_dir
+
+    root = example_playbook_dir()
+    return {
+        p.relative_to(root).as_posix(): p.read_text(encoding="utf-8")
+        for p in sorted(root.rglob("*"))
+        if p.is_file() and not p.name.startswith(".")
+    }
+
+
+# --- the whole scaffold --------------------------------------------------------------------------
+
+
+def scaffold_files(
+    options: TargetOptions,
+    *,
+    example: bool = False,
+    install: str = DEFAULT_INSTALL,
+    playbook: str = "playbook",
+    today: dt.date | None = None,
+) -> list[ScaffoldFile]:
+    """Every file init writes, relative to the directory it initialises."""
+    pages = example_playbook() if example else minimal_playbook(today or dt.date.today())
+    files = [ScaffoldFile(f"{playbook}/{rel}", text) for rel, text in pages.items()]
+    files.append(ScaffoldFile("prodops-sync.yaml", render_config(options, playbook)))
+    secrets = secret_names({options.type: target_spec(options)})
+    files += [
+        ScaffoldFile(f".github/workflows/{name}",
+                     render_workflow(name, install=install, secrets=secrets))
+        for name in WORKFLOWS
+    ]
+    files.append(ScaffoldFile(".pre-commit-config.yaml", render_precommit_config(install)))
+    files.append(ScaffoldFile(".gitignore", "\n".join(GITIGNORE_LINES) + "\n", append=True))
+    return files
+
+
+def render_precommit_config(install: str) -> str:
+    """A ``.pre-commit-config.yaml`` that runs the validate and fmt hooks.
+
+    Uses ``repo: local`` hooks with ``language: python`` and the same install spec as the
+    workflows, so it works whether prodops-sync comes from PyPI, a git URL or a local path.
+    """
+    return (
+        "# pre-commit hooks for the playbook: `pip install pre-commit && pre-commit install`.\n"
+        "# To use the hooks from prodops-sync's own repository instead, see docs/ci.md.\n"
+        "repos:\n"
+        "  - repo: local\n"
+        "    hooks:\n"
+        "      - id: prodops-sync-validate\n"
+        "        name: prodops-sync validate\n"
+        "        entry: prodops-sync validate\n"
+        "        language: python\n"
+        f"        additional_dependencies: [{yaml.safe_dump(install).splitlines()[0]}]\n"
+        "        files: ^(playbook/|prodops-sync\\.yaml$)\n"
+        "        pass_filenames: false\n"
+        "      - id: prodops-sync-fmt\n"
+        "        name: prodops-sync fmt\n"
+        "        entry: prodops-sync fmt\n"
+        "        language: python\n"
+        f"        additional_dependencies: [{yaml.safe_dump(install).splitlines()[0]}]\n"
+        "        files: ^playbook/.*\\.(md|ya?ml)$\n"
+    )
+
+
+def existing(directory: Path, files: Iterable[ScaffoldFile]) -> list[str]:
+    """Paths among ``files`` that already exist in ``directory`` (appendable files excepted)."""
+    return [f.path for f in files if not f.append and (directory / f.path).exists()]
+
+
+def write_scaffold(
+    directory: Path, files: Sequence[ScaffoldFile], *, force: bool = False
+) -> list[str]:
+    """Write ``files`` under ``directory``; returns the paths written.
+
+    All or nothing: when any file exists and ``force`` is false, nothing is written and
+    :class:`ScaffoldError` names the existing files.
+    """
+    clash = existing(directory, files)
+    if clash and not force:
+        shown = ", ".join(clash[:5]) + (f" and {len(clash) - 5} more" if len(clash) > 5 else "")
+        raise ScaffoldError(
+            f"{directory}: would overwrite {shown}; nothing written (use --force to overwrite)"
+        )
+    written: list[str] = []
+    for f in files:
+        path = directory / f.path
+        path.parent.mkdir(parents=True, exist_ok=True)
+        if f.append and path.exists():
+            current = path.read_text(encoding="utf-8")
+            missing = [ln for ln in f.text.splitlines() if ln not in current.splitlines()]
+            if not missing:
+                continue
+            sep = "" if current.endswith("\n") or not current else "\n"
+            path.write_text(current + sep + "\n".join(missing) + "\n", encoding="utf-8")
+        else:
+            tmp = path.with_name(path.name + ".prodops-sync-tmp")
+            tmp.write_text(f.text, encoding="utf-8")
+            os.replace(tmp, path)
+        written.append(f.path)
+    return written
+
+
+def next_steps(options: TargetOptions, directory: Path) -> str:
+    """What to do after init, for the chosen target type."""
+    where = "" if directory.resolve() == Path.cwd().resolve() else f"cd {directory}\n   "
+    common_head = (
+        "Next steps:\n"
+        f"1. Check the playbook:\n   {where}prodops-sync validate\n"
+    )
+    if options.type == "notion":
+        specific = (
+            "2. Create a Notion integration (https://www.notion.so/profile/integrations, type\n"
+            "   Internal) and copy its token; export it as NOTION_TOKEN.\n"
+            "3. In Notion, open the page the playbook should live under, choose ... > Connections\n"
+            "   and add your integration; put that page's id in prodops-sync.yaml (root_page).\n"
+            "4. Preview and publish:  prodops-sync plan  then  prodops-sync push\n"
+            "5. On GitHub, add the repository secret NOTION_TOKEN (Settings > Secrets and\n"
+            "   variables > Actions); optionally PRODOPS_SYNC_PR_TOKEN so pull PRs run checks.\n"
+        )
+    else:
+        specific = (
+            "2. Create an Atlassian API token (https://id.atlassian.com/manage-profile/security/\n"
+            "   api-tokens); export CONFLUENCE_USER (your e-mail) and CONFLUENCE_TOKEN.\n"
+            "   Data Center: a personal access token in CONFLUENCE_TOKEN, and delete user_env.\n"
+            "3. Set url and space in prodops-sync.yaml; your user needs add/edit rights in the\n"
+            "   space (and on parent_page, if you set one).\n"
+            "4. Preview and publish:  prodops-sync plan  then  prodops-sync push\n"
+            "5. On GitHub, add the repository secrets CONFLUENCE_USER and CONFLUENCE_TOKEN\n"
+            "   (Settings > Secrets and variables > Actions); optionally PRODOPS_SYNC_PR_TOKEN.\n"
+        )
+    tail = (
+        "6. Enable the hooks:  pip install pre-commit && pre-commit install\n"
+        "No credentials yet? Try it against a local stand-in: see docs/tutorial.md.\n"
+    )
+    return common_head + specific + tail
+
