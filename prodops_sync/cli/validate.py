@@ -1,0 +1,95 @@
+"""`prodops-sync validate`: check a playbook against its schemas and quality rules."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import click
+
+from prodops_sync.model import kind_for_path
+from prodops_sync.validate import Report, check_playbook
+from prodops_sync.validate.report import format_github, format_json, format_text, step_summary
+
+DEFAULT_PLAYBOOK = "playbook"
+
+
+def playbook_root_for(path: Path) -> Path | None:
+    """The playbook directory containing the file ``path``: the nearest ancestor under which
+    the file's relative path is a playbook file kind (``rituals/x.md`` -> its grandparent)."""
+    absolute = path.absolute()
+    for ancestor in absolute.parents:
+        relative = absolute.relative_to(ancestor).as_posix()
+        if kind_for_path(relative) is not None:
+            return ancestor
+    return None
+
+
+def _display(root: Path) -> str:
+    """``root`` as the user should see it (and GitHub can map): relative to the working
+    directory when it is inside it, otherwise as given."""
+    absolute = root.absolute()
+    if absolute.is_relative_to(Path.cwd()):
+        return Path(os.path.relpath(absolute)).as_posix()
+    return root.as_posix()
+
+
+def _roots(paths: tuple[Path, ...]) -> list[Path]:
+    if not paths:
+        return [Path(DEFAULT_PLAYBOOK)]
+    roots: list[Path] = []
+    for path in paths:
+        root = path
+        if path.is_file():
+            found = playbook_root_for(path)
+            if found is None:
+                raise click.UsageError(f"{path} is not a playbook file "
+                                       "(expected e.g. playbook/rituals/<name>.md)")
+            root = found
+        if not any(root.absolute() == r.absolute() for r in roots):
+            roots.append(root)
+    return roots
+
+
+@click.command()
+@click.argument("paths", nargs=-1, type=click.Path(path_type=Path))
+@click.option("--format", "fmt", type=click.Choice(["text", "github", "json"]), default="text",
+              show_default=True, help="Output format: readable text, GitHub workflow commands, "
+              "or JSON (a stable, documented shape).")
+@click.option("--strict", is_flag=True, help="Fail on warnings too.")
+def validate(paths: tuple[Path, ...], fmt: str, strict: bool) -> None:
+    """Validate the playbook in PLAYBOOK_DIR (default: ./playbook).
+
+    Checks every file against its JSON Schema and the playbook's quality rules, and reports
+    each problem with file, line, column and field. File paths are accepted too (as
+    pre-commit passes them): the playbook directory containing each file is validated.
+
+    Exit status: 0 valid, 1 invalid (errors; warnings too with --strict), 2 usage error or
+    unreadable input.
+    """
+    worst = 0
+    reports: list[tuple[Report, str]] = []
+    for root in _roots(paths):
+        report = check_playbook(root)
+        reports.append((report, _display(root)))
+        if report.unreadable:
+            worst = max(worst, 2)
+        elif report.errors or (strict and report.warnings):
+            worst = max(worst, 1)
+    for report, shown in reports:
+        if fmt == "json":
+            click.echo(format_json(report, shown, strict=strict))
+        elif fmt == "github":
+            for line in format_github(report, shown, strict=strict):
+                click.echo(line)
+            summary_file = os.environ.get("GITHUB_STEP_SUMMARY")
+            if summary_file:
+                try:
+                    with open(summary_file, "a", encoding="utf-8") as handle:
+                        handle.write(step_summary(report, shown, strict=strict))
+                except OSError as exc:
+                    click.echo(f"warning: cannot write GITHUB_STEP_SUMMARY: {exc}", err=True)
+        else:
+            for line in format_text(report, shown, strict=strict, style=click.style):
+                click.echo(line)
+    raise SystemExit(worst)

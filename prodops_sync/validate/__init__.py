@@ -1,0 +1,96 @@
+"""Validation of a playbook: JSON Schemas, the playbook's quality rules, report formats.
+
+Public entry points: :func:`validate_playbook` (a directory) and :func:`validate_documents`
+(documents from anywhere, e.g. pulled from a wiki before they are written).
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from prodops_sync.model import KINDS, Document
+from prodops_sync.playbook.loader import UNREADABLE_CODES, load_playbook
+from prodops_sync.playbook.problems import Problem
+from prodops_sync.validate.rules import RULES, rule_problems
+from prodops_sync.validate.schema import schema_problems
+
+__all__ = [
+    "RULES",
+    "UNREADABLE_CODES",
+    "Problem",
+    "Report",
+    "check_playbook",
+    "has_errors",
+    "schema_problems",
+    "validate_documents",
+    "validate_playbook",
+]
+
+
+def validate_documents(documents: list[Document], *, whole_playbook: bool = True) -> list[Problem]:
+    """Schema and rule problems of ``documents``, sorted by file, line and column.
+
+    Pass ``whole_playbook=False`` when ``documents`` is only part of a playbook: rules that
+    need every document (references, links, required documents) are then skipped.
+    """
+    problems: list[Problem] = []
+    for doc in documents:
+        problems.extend(schema_problems(doc))
+    problems.extend(rule_problems(documents, whole_playbook=whole_playbook))
+    return sorted(set(problems))
+
+
+@dataclass
+class Report:
+    """The outcome of validating one playbook directory."""
+
+    root: Path
+    documents: list[Document] = field(default_factory=list)
+    problems: list[Problem] = field(default_factory=list)
+
+    def counts_by_kind(self) -> dict[str, int]:
+        """Number of documents per kind, in the order of ``KINDS`` (kinds with none omitted)."""
+        counts = Counter(doc.kind for doc in self.documents)
+        return {k.name: counts[k.name] for k in KINDS if counts[k.name]}
+
+    @property
+    def errors(self) -> int:
+        """Number of error-severity problems."""
+        return sum(1 for p in self.problems if p.severity == "error")
+
+    @property
+    def warnings(self) -> int:
+        """Number of warning-severity problems."""
+        return sum(1 for p in self.problems if p.severity == "warning")
+
+    @property
+    def unreadable(self) -> bool:
+        """True when the input could not be read at all (the CLI exits 2)."""
+        return any(p.code in UNREADABLE_CODES for p in self.problems)
+
+
+def check_playbook(root: Path) -> Report:
+    """Load and validate the playbook at ``root``; the documents and every problem found.
+
+    File-level problems (unreadable, unknown, malformed YAML) come from the loader; schema
+    and rule problems are checked on the documents that loaded.
+    """
+    result = load_playbook(root)
+    report = Report(root=root, documents=result.documents)
+    if any(p.code == "playbook-missing" for p in result.problems):
+        report.problems = list(result.problems)
+    else:
+        report.problems = sorted(set(result.problems) | set(validate_documents(result.documents)))
+    return report
+
+
+def validate_playbook(root: Path) -> list[Problem]:
+    """Load the playbook at ``root`` and return every problem found, sorted by position."""
+    return check_playbook(root).problems
+
+
+def has_errors(problems: list[Problem], *, strict: bool = False) -> bool:
+    """True when ``problems`` contains an error (or, with ``strict``, any warning)."""
+    return any(p.severity == "error" or strict for p in problems)
