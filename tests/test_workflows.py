@@ -208,7 +208,7 @@ def test_sync_workflow_contract() -> None:
     runs = [s.get("run", "") for s in _steps(sync)]
     assert any("state restore" in r for r in runs)
     push = next(r for r in runs if "prodops-sync push" in r)
-    assert "--target" in push and '"$code" -eq 3' in push and "summary push" in push
+    assert "--target" in push and '"$code" -eq 3' in push
     save = next(s for s in _steps(sync) if "state save" in s.get("run", ""))
     assert save["if"] == "${{ !cancelled() }}"
 
@@ -229,4 +229,4 @@ def test_validate_workflow_contract() -> None:
     assert "prodops-sync validate --format github" in runs
     assert "prodops-sync fmt --check" in runs
     plan = next(r for r in runs if "prodops-sync plan" in r)
-    assert "targets --available" in plan and "summary plan" in plan
+    assert "targets --available" in plan and "--target" in plan

@@ -7,7 +7,7 @@ shell: everything with logic lives here, so it is tested like the rest of the pa
 ``targets``        the configured target names (optionally only those whose secrets are set)
 ``state restore``  fetch the sync state (the base) from its branch into the state directory
 ``state save``     commit the state directory onto its branch and push it (push job only)
-``summary``        render ``plan``/``push``/``pull`` JSON as Markdown for ``$GITHUB_STEP_SUMMARY``
+``playbook``       the playbook directory the configuration names
 ``pull-request``   commit the playbook changes a ``pull`` made to a fixed branch and open or
                    update one pull request for them with the GitHub CLI
 
@@ -167,17 +167,18 @@ def save_state(
     return commit
 
 
-# --- summaries -----------------------------------------------------------------------------------
+# --- the pull request body -----------------------------------------------------------------------
 
 
 def _records(data: Any) -> list[dict[str, Any]]:
-    """The per-document records of a plan/push/pull JSON document."""
+    """Per-document records of a ``pull --format json`` report: what was done (``outcomes``),
+    or for a plan the classification of every document (``documents``)."""
     if isinstance(data, list):
         return [r for r in data if isinstance(r, dict)]
     if isinstance(data, dict):
-        for key in ("documents", "items", "actions", "results", "changes"):
+        for key in ("outcomes", "documents"):
             value = data.get(key)
-            if isinstance(value, list):
+            if isinstance(value, list) and value:
                 return [r for r in value if isinstance(r, dict)]
     return []
 
@@ -189,51 +190,14 @@ def _cell(value: Any) -> str:
 
 def _page_link(record: Mapping[str, Any]) -> str:
     title = record.get("title") or record.get("key") or "?"
-    url = record.get("url") or record.get("remote_url")
+    url = record.get("url")
     return f"[{_cell(title)}]({url})" if url else _cell(title)
 
 
 def _is_change(record: Mapping[str, Any]) -> bool:
-    status = str(record.get("status") or record.get("classification") or "")
-    action = str(record.get("action") or "")
-    return status not in ("in-sync", "in_sync", "unchanged") and action not in ("", "none")
-
-
-def summary_markdown(command: str, target: str, data: Any, exit_code: int = 0) -> str:
-    """Markdown for ``$GITHUB_STEP_SUMMARY`` from one command's ``--format json`` output.
-
-    Lists every document that changes (or conflicts) with a link to its wiki page; documents in
-    sync are counted, not listed, so the summary stays readable for large playbooks.
-    """
-    records = _records(data)
-    changes = [r for r in records if _is_change(r)]
-    lines = [f"### prodops-sync {command} · target `{target}`", ""]
-    if exit_code == 3:
-        conflicts = [
-            r for r in records if "conflict" in str(r.get("status") or r.get("action") or "")
-        ]
-        lines += [
-            "> [!CAUTION]",
-            f"> {len(conflicts) or 'Some'} document(s) changed on both sides and were skipped. "
-            "Run `prodops-sync pull` to merge the wiki edits, resolve, and merge again.",
-            "",
-        ]
-    if not records and isinstance(data, dict) and data.get("summary"):
-        lines.append(f"`{_cell(data['summary'])}`")
-    elif not changes:
-        lines.append(f"No changes: {len(records)} document(s) in sync.")
-    else:
-        lines += ["| document | file | status | action |", "| --- | --- | --- | --- |"]
-        for r in changes:
-            status = r.get("status") or r.get("classification") or ""
-            lines.append(
-                f"| {_page_link(r)} | `{_cell(r.get('path') or r.get('key'))}` "
-                f"| {_cell(status)} | {_cell(r.get('action'))} |"
-            )
-        lines += ["", f"{len(changes)} of {len(records)} document(s) change."]
-    if isinstance(data, dict) and isinstance(data.get("summary"), str) and records:
-        lines += ["", f"`{_cell(data['summary'])}`"]
-    return "\n".join(lines) + "\n"
+    status = str(record.get("status") or "")
+    action = str(record.get("action") or record.get("pull") or "")
+    return status != "in-sync" and action not in ("", "none", "skip")
 
 
 # --- the pull request ----------------------------------------------------------------------------
@@ -256,9 +220,9 @@ def pr_body(results: Iterable[tuple[str, Any]], changed_files: Sequence[str]) ->
         lines.append(f"**Target `{target}`**")
         lines.append("")
         for r in changes:
-            status = r.get("status") or r.get("classification") or r.get("action") or "changed"
+            what = r.get("action") or r.get("pull") or "changed"
             where = r.get("path") or r.get("key") or ""
-            lines.append(f"- {_page_link(r)} → `{_cell(where)}` ({_cell(status)})")
+            lines.append(f"- {_page_link(r)} → `{_cell(where)}` ({_cell(what)})")
         lines.append("")
     lines.append("<details><summary>Changed files</summary>")
     lines.append("")
@@ -313,14 +277,17 @@ def open_pull_request(
             raise CIError(f"gh {args[0]} {args[1]} failed: {proc.stderr.strip()}")
         return proc.stdout.strip()
 
+    body_file = Path(_out(_git(["rev-parse", "--absolute-git-dir"], cwd=repo))) / "PR_BODY.md"
+    body_file.write_text(body, encoding="utf-8")  # a file: bodies outgrow argument limits
     existing = run_gh(
         "pr", "list", "--head", branch, "--base", base, "--state", "open",
         "--json", "number", "--jq", ".[0].number // empty",
     )
     if existing:
-        run_gh("pr", "edit", existing, "--title", title, "--body", body)
+        run_gh("pr", "edit", existing, "--title", title, "--body-file", str(body_file))
         return f"updated pull request #{existing} ({len(files)} file(s))"
-    url = run_gh("pr", "create", "--head", branch, "--base", base, "--title", title, "--body", body)
+    url = run_gh("pr", "create", "--head", branch, "--base", base, "--title", title,
+                 "--body-file", str(body_file))
     return f"opened pull request {url} ({len(files)} file(s))"
 
 
@@ -423,26 +390,6 @@ def state_save(
         _fail(exc)
     click.echo(f"saved sync state as {commit[:12]} on {branch}" if commit
                else "sync state unchanged")
-
-
-@main.command("summary")
-@click.argument("command")
-@click.argument("target")
-@click.argument("json_file", type=click.Path(path_type=Path))
-@click.option("--exit-code", type=int, default=0, help="The command's exit code.")
-def summary_cmd(command: str, target: str, json_file: Path, exit_code: int) -> None:
-    """Print (and append to $GITHUB_STEP_SUMMARY) a Markdown summary of a JSON result."""
-    try:
-        data = json.loads(json_file.read_text(encoding="utf-8") or "null")
-    except (OSError, ValueError) as exc:
-        data = None
-        click.echo(f"warning: {json_file}: no JSON result ({exc})", err=True)
-    text = summary_markdown(command, target, data, exit_code)
-    click.echo(text, nl=False)
-    summary_path = os.environ.get("GITHUB_STEP_SUMMARY")
-    if summary_path:
-        with open(summary_path, "a", encoding="utf-8") as fh:
-            fh.write(text + "\n")
 
 
 @main.command("pull-request")
