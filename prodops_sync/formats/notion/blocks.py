@@ -31,7 +31,7 @@ The informational text (title, URL) is for people reading the file and is ignore
 way in. ``to_blocks`` turns such a line back into a *placeholder marker*::
 
     {"object": "block", "type": "prodops_placeholder",
-     "prodops_placeholder": {"id": "<block uuid>", "type": "<notion type>"}}
+     "prodops_placeholder": {"id": "<block uuid>", "type": "<notion type>", "note": "..."}}
 
 which means "keep the existing remote block with this id here, untouched". The sync engine
 must not send markers to Notion (``plan_append_requests`` refuses them); use
@@ -112,13 +112,13 @@ _API_ONLY_KEYS = {
 # Placeholders
 
 
-def placeholder(block_id: str, block_type: str) -> Block:
-    """A marker meaning "keep the remote block ``block_id`` here"."""
-    return {
-        "object": "block",
-        "type": PLACEHOLDER_TYPE,
-        PLACEHOLDER_TYPE: {"id": block_id, "type": block_type},
-    }
+def placeholder(block_id: str, block_type: str, note: str = "") -> Block:
+    """A marker meaning "keep the remote block ``block_id`` here" (``note``: the
+    informational text of the comment, carried so that the Markdown comes back as is)."""
+    body = {"id": block_id, "type": block_type}
+    if note:
+        body["note"] = note
+    return {"object": "block", "type": PLACEHOLDER_TYPE, PLACEHOLDER_TYPE: body}
 
 
 def is_placeholder(block: Block) -> bool:
@@ -205,7 +205,7 @@ class _Writer:
         if kind == "html_block":
             match = _PLACEHOLDER_RE.match(node.content)
             if match:
-                return [placeholder(match["id"], match["type"])]
+                return [placeholder(match["id"], match["type"], match["note"] or "")]
             return [_code_block(node.content.rstrip("\n"), "html", HTML_CAPTION)]
         if kind == "front_matter":
             return []  # bodies only: fields travel as page properties
@@ -420,9 +420,12 @@ class _Reader:
 
     # -- blocks ------------------------------------------------------------------------------
 
-    def render(self, blocks: Sequence[Block]) -> str:
+    def render(self, blocks: Sequence[Block], *, tight: bool = False) -> str:
+        """Markdown for sibling ``blocks``. ``tight``: inside a tight list item, where
+        neighbouring lists of different kinds follow each other without a blank line."""
         blocks = _join_continuations(blocks)
         parts: list[str] = []
+        is_list: list[bool] = []
         i = 0
         while i < len(blocks):
             kind = blocks[i].get("type")
@@ -433,17 +436,27 @@ class _Reader:
                 while j < len(blocks) and blocks[j].get("type") in group:
                     j += 1
                 parts.append(self.list_items(blocks[i:j]))
+                is_list.append(True)
                 i = j
                 continue
             rendered = self.block(blocks[i])
             if rendered is not None:
                 parts.append(rendered)
+                is_list.append(False)
             i += 1
-        return "\n\n".join(parts)
+        out = parts[0] if parts else ""
+        for n in range(1, len(parts)):
+            joiner = "\n" if tight and is_list[n - 1] and is_list[n] else "\n\n"
+            out += joiner + parts[n]
+        return out
 
     def body_with_children(self, block: Block, text: str, *, in_list: bool = False) -> str:
         children = block_children(block)
-        inner = self.render(children) if children else ""
+        tight = in_list and bool(children) and all(
+            c.get("type") in ("bulleted_list_item", "numbered_list_item", "to_do")
+            for c in children
+        )
+        inner = self.render(children, tight=tight) if children else ""
         if text and inner:
             # A nested list right under an item's text keeps the list tight; anything else
             # needs a blank line (and makes the list loose, as it was in the Markdown).
@@ -479,7 +492,7 @@ class _Reader:
         body = block.get(kind) if isinstance(block.get(kind), dict) else {}
         assert isinstance(body, dict)
         if kind == PLACEHOLDER_TYPE:
-            return placeholder_comment(body["id"], body["type"])
+            return placeholder_comment(body["id"], body["type"], body.get("note", ""))
         if kind == "paragraph" and not block_children(block):
             text = self.inline(body.get("rich_text", []))
             if text:
