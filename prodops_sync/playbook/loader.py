@@ -37,6 +37,9 @@ class LoadResult:
 
     documents: list[Document] = field(default_factory=list)
     problems: list[Problem] = field(default_factory=list)
+    failed_keys: set[str] = field(default_factory=set)
+    """Keys of playbook files that exist but could not be loaded (their problem is already
+    reported; validation treats them as present so that references to them do not cascade)."""
 
     @property
     def by_key(self) -> dict[str, Document]:
@@ -224,4 +227,6 @@ def load_playbook(root: Path) -> LoadResult:
         result.problems.extend(found)
         if doc is not None:
             result.documents.append(doc)
+        elif kind_for_path(relpath) is not None:
+            result.failed_keys.add(key_for_path(relpath))
     return result

@@ -7,6 +7,7 @@ Public entry points: :func:`validate_playbook` (a directory) and :func:`validate
 from __future__ import annotations
 
 from collections import Counter
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -29,16 +30,19 @@ __all__ = [
 ]
 
 
-def validate_documents(documents: list[Document], *, whole_playbook: bool = True) -> list[Problem]:
+def validate_documents(
+    documents: list[Document], *, whole_playbook: bool = True, unloaded: Iterable[str] = ()
+) -> list[Problem]:
     """Schema and rule problems of ``documents``, sorted by file, line and column.
 
     Pass ``whole_playbook=False`` when ``documents`` is only part of a playbook: rules that
     need every document (references, links, required documents) are then skipped.
+    ``unloaded`` names keys of files that exist but failed to load (not reported as missing).
     """
     problems: list[Problem] = []
     for doc in documents:
         problems.extend(schema_problems(doc))
-    problems.extend(rule_problems(documents, whole_playbook=whole_playbook))
+    problems.extend(rule_problems(documents, whole_playbook=whole_playbook, unloaded=unloaded))
     return sorted(set(problems))
 
 
@@ -82,7 +86,8 @@ def check_playbook(root: Path) -> Report:
     if any(p.code == "playbook-missing" for p in result.problems):
         report.problems = list(result.problems)
     else:
-        report.problems = sorted(set(result.problems) | set(validate_documents(result.documents)))
+        report.problems = sorted(set(result.problems) | set(
+            validate_documents(result.documents, unloaded=result.failed_keys)))
     return report
 
 

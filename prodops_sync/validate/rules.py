@@ -7,14 +7,16 @@ from files and on documents pulled from a wiki.
 
 from __future__ import annotations
 
+import posixpath
 import re
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from typing import Any
+from urllib.parse import urlsplit
 
-from prodops_sync.links import split_href
+from prodops_sync.links import PLAYBOOK_SUFFIXES, split_href
 from prodops_sync.markdown import parse
-from prodops_sync.model import KINDS, Document
+from prodops_sync.model import KINDS, KINDS_BY_NAME, Document, key_for_path
 from prodops_sync.playbook.loader import positions_of
 from prodops_sync.playbook.problems import Problem, Severity, json_path
 from prodops_sync.schemas import ref_fields
@@ -32,6 +34,8 @@ class Playbook:
     documents: list[Document]
     complete: bool = True
     """False when validating a subset: rules that need every document are skipped."""
+    unloaded: frozenset[str] = frozenset()
+    """Keys of files that exist but failed to load: references to them are not reported."""
 
     def __post_init__(self) -> None:
         self.by_key = {doc.key: doc for doc in self.documents}
@@ -100,10 +104,13 @@ def references_resolve(pb: Playbook) -> Iterator[Problem]:
             value = doc.fields.get(field)
             targets = [(i, v) for i, v in enumerate(value)] if isinstance(value, list) else \
                 [(None, value)] if isinstance(value, str) else []
+            folder = posixpath.dirname(KINDS_BY_NAME[target_kind].pattern)
             for index, target in targets:
                 path: Path_ = (field,) if index is None else (field, index)
+                if not re.fullmatch(rf"{re.escape(folder)}/[a-z0-9][a-z0-9-]*", target):
+                    continue  # malformed keys are reported by the schema
                 found = pb.by_key.get(target)
-                if found is not None and found.kind == target_kind:
+                if (found is not None and found.kind == target_kind) or target in pb.unloaded:
                     continue
                 code = "ritual-output-missing" if (doc.kind, field) == (
                     "ritual", "output_artifact") else "ref-missing"
@@ -196,7 +203,7 @@ def required_documents(pb: Playbook) -> Iterator[Problem]:
     """The charter and risks.yaml exist; other singleton kinds are recommended."""
     present = {d.kind for d in pb.documents}
     for spec in KINDS:
-        if spec.is_record or spec.name in present:
+        if spec.is_record or spec.name in present or key_for_path(spec.pattern) in pb.unloaded:
             continue
         required = spec.name in REQUIRED_SINGLETONS
         yield Problem(spec.pattern, 1, 1, "$", f"the playbook has no {spec.pattern}",
@@ -243,6 +250,26 @@ def _walk(tokens: Iterable[Any]) -> Iterator[tuple[Any, Any]]:
             yield child, token
 
 
+def _link_problem(pb: Playbook, current_key: str, href: str) -> str | None:
+    """Why the relative link ``href`` in ``current_key`` is broken, or None if it is fine
+    (or not a link into the playbook at all)."""
+    target = split_href(current_key, href)
+    if target is not None:
+        if not pb.complete or target[0] in pb.by_key or target[0] in pb.unloaded:
+            return None
+        return f"link {href!r} points at {target[0] + target[1]!r}, which is not in the playbook"
+    parts = urlsplit(href)
+    path = parts.path
+    if parts.scheme or parts.netloc or not path or path.startswith("/"):
+        return None
+    if posixpath.splitext(path)[1] not in PLAYBOOK_SUFFIXES:
+        return None
+    joined = posixpath.normpath(posixpath.join(posixpath.dirname(current_key), path))
+    if joined == ".." or joined.startswith("../"):
+        return None  # leaves the playbook (e.g. ../README.md): not ours to check
+    return f"link {href!r} points at {joined!r}, which is not a playbook document"
+
+
 def body_checks(pb: Playbook) -> Iterator[Problem]:
     """Markdown body rules: internal links resolve; headings stay within h1-h3 (Notion has
     three heading levels, deeper ones do not round-trip); the body is canonical."""
@@ -259,11 +286,9 @@ def body_checks(pb: Playbook) -> Iterator[Problem]:
                               "heading-depth")
             if token.type == "link_open":
                 href = str(token.attrs.get("href", ""))
-                target = split_href(doc.key, href)
-                if target is not None and pb.complete and target[0] not in pb.by_key:
-                    yield Problem(file, line, 1, "$body", f"link {href!r} points at "
-                                  f"{target[0] + target[1]!r}, which is not in the playbook",
-                                  "error", "link-broken")
+                problem = _link_problem(pb, doc.key, href)
+                if problem:
+                    yield Problem(file, line, 1, "$body", problem, "error", "link-broken")
         raw = doc.extra.get("raw_body")
         # doc.body is canonical(raw); the file itself holds one blank line after the front
         # matter, so the raw body is canonical exactly when it matches after that line.
@@ -295,10 +320,12 @@ _NEEDS_WHOLE_PLAYBOOK: tuple[Rule, ...] = (
 )
 
 
-def rule_problems(documents: list[Document], *, whole_playbook: bool = True) -> list[Problem]:
+def rule_problems(documents: list[Document], *, whole_playbook: bool = True,
+                  unloaded: Iterable[str] = ()) -> list[Problem]:
     """Run every rule over ``documents``. With ``whole_playbook=False`` (validating a subset,
-    e.g. pulled pages) the rules that need the complete playbook are skipped."""
-    pb = Playbook(documents, complete=whole_playbook)
+    e.g. pulled pages) the rules that need the complete playbook are skipped. ``unloaded``
+    names keys whose files exist but failed to load."""
+    pb = Playbook(documents, complete=whole_playbook, unloaded=frozenset(unloaded))
     problems: list[Problem] = []
     for rule in RULES:
         if not whole_playbook and rule in _NEEDS_WHOLE_PLAYBOOK:
