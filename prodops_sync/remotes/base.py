@@ -21,6 +21,10 @@ class RemoteError(Exception):
     """A remote request failed for good (after retries), with a one-line explanation."""
 
 
+class RemoteConflict(RemoteError):
+    """Someone changed the page between our read and our write (e.g. Confluence 409)."""
+
+
 @dataclass
 class RemoteEntry:
     """One managed page as the cheap listing sees it."""

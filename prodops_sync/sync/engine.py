@@ -16,7 +16,7 @@ from pathlib import Path, PurePosixPath
 from typing import Any
 
 from prodops_sync.model import KINDS, KINDS_BY_NAME, Document, KindSpec, content_hash, content_of
-from prodops_sync.remotes.base import Remote, RemoteEntry
+from prodops_sync.remotes.base import Remote, RemoteConflict, RemoteEntry
 from prodops_sync.sync.files import atomic_write_text, slugify, unique_stem
 from prodops_sync.sync.localfiles import render_document
 from prodops_sync.sync.merge import merge_documents
@@ -260,6 +260,8 @@ class Engine:
                     f"--max-delete {len(archives)}"
                 )
             report = Report("push", items, dry_run=dry_run)
+            if not dry_run:
+                self._refresh_markers(items)
             work = [i for i in items if i.push is not PushAction.NONE]
             deferred: list[PlanItem] = []
             for n, item in enumerate(work, 1):
@@ -281,6 +283,22 @@ class Engine:
         finally:
             if lock is not None:
                 lock.release()
+
+    def _refresh_markers(self, items: list[PlanItem]) -> None:
+        """A page whose marker moved but whose content did not (our own write bumped its
+        timestamp, or an edit was undone) gets its new marker recorded, so the next run
+        does not read it again. No remote request."""
+        changed = False
+        for item in items:
+            recorded = self.state.docs.get(item.key)
+            entry = self.entries.get(item.key)
+            if item.status is not Status.IN_SYNC or recorded is None or entry is None:
+                continue
+            if (recorded.marker, recorded.remote_id) != (entry.marker, entry.remote_id):
+                recorded.marker, recorded.remote_id = entry.marker, entry.remote_id
+                changed = True
+        if changed:
+            self.store.save(self.state)
 
     def _push_one(self, item: PlanItem, *, dry_run: bool, force: bool) -> Outcome:
         action = item.push
@@ -316,7 +334,13 @@ class Engine:
         elif action is PushAction.UPDATE:
             assert item.local is not None and entry is not None
             self._journal(item.key, item.local, recorded)
-            entry = self.remote.update(entry, item.local, item.remote, self.resolver)
+            try:
+                entry = self.remote.update(entry, item.local, item.remote, self.resolver)
+            except RemoteConflict as exc:
+                outcome.action = str(PushAction.SKIP_CONFLICT)
+                outcome.detail = f"{exc}; pull to merge"
+                self.store.save(self.state)
+                return outcome
             self.entries[item.key] = entry
             self._record(item.key, item.local, entry)
         outcome.url = entry.url if entry else ""
@@ -357,6 +381,8 @@ class Engine:
         try:
             items = self.build_plan(create_containers=False)
             report = Report("pull", items, dry_run=dry_run)
+            if not dry_run:
+                self._refresh_markers(items)
             work = [i for i in items if i.pull is not PullAction.NONE]
             for n, item in enumerate(work, 1):
                 self.progress(n, len(work), f"{item.pull} {item.title}")

@@ -1,0 +1,476 @@
+"""The Notion remote: the playbook as databases under one shared root page.
+
+Layout: one database per collection (``Rituals``, ``Templates``, ``Release tiers``,
+``Decision log``, and ``Playbook`` for the free documents) under the root page the user
+shared with the integration. Each document is a row page: its fields are the row's
+properties (derived from the kind's JSON Schema), its Markdown body the page's blocks. Two
+extra properties carry sync metadata: ``Sync key`` (the document's stable key, so identity
+never depends on the title) and, in the ``Playbook`` database, ``Kind``.
+
+API version: :data:`NOTION_VERSION`, the version notion-client 3.1.0 sends (databases hold
+data sources). Everything version-specific (data source parents, ``archived`` vs
+``in_trash``, ``after`` vs ``position``) is in this module.
+
+Requests: listing costs one data-source query per 100 rows per collection; a page body is
+read only when its ``last_edited_time`` moved (or is too recent to prove anything, since
+Notion rounds it down to the minute); a body update is a block-level diff.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import hashlib
+import json
+import time
+from collections.abc import Callable, Sequence
+from email.utils import parsedate_to_datetime
+from typing import Any
+
+import httpx
+from notion_client import APIResponseError, Client
+from notion_client.errors import RequestTimeoutError
+
+from prodops_sync.formats.notion import properties as notion_props
+from prodops_sync.formats.notion.blocks import from_blocks, to_blocks
+from prodops_sync.formats.notion.requests import AppendStep, plan_append_requests, resolve
+from prodops_sync.links import LinkResolver
+from prodops_sync.model import KINDS_BY_NAME, Document, KindSpec
+from prodops_sync.remotes.base import Remote, RemoteEntry, RemoteError
+from prodops_sync.remotes.notion_diff import Delete, Insert, Op, Update, count_writes, diff_blocks
+from prodops_sync.remotes.retry import (
+    RETRYABLE_STATUSES,
+    Failure,
+    RateLimiter,
+    RequestRunner,
+    parse_retry_after,
+)
+from prodops_sync.schemas import load_schema
+from prodops_sync.sync.config import Credentials, Target
+from prodops_sync.sync.state import SyncState
+
+NOTION_VERSION = "2025-09-03"
+DEFAULT_BASE_URL = "https://api.notion.com"
+KEY_PROPERTY = notion_props.KEY_PROPERTY
+KIND_PROPERTY = "Kind"
+SINGLETON_COLLECTION = "Playbook"
+# A page whose last_edited_time is this close to "now" may have been edited again within the
+# same minute (Notion rounds the timestamp down), so its marker proves nothing.
+AMBIGUOUS_SECONDS = 120
+_START = "__start__"  # insert position: before the first child
+# Block types that are separate pages, not content: never descend into them.
+_NOT_CONTENT = frozenset({"child_page", "child_database"})
+
+
+def _iso_to_epoch(value: str) -> float:
+    from datetime import datetime
+
+    return datetime.fromisoformat(value.replace("Z", "+00:00")).timestamp()
+
+
+def classify_error(exc: Exception) -> Failure | None:
+    """Describe a notion-client/httpx exception for the retry runner."""
+    if isinstance(exc, APIResponseError):
+        status = exc.status
+        retry_after = parse_retry_after(exc.headers.get("retry-after")) if exc.headers else None
+        if status in RETRYABLE_STATUSES:
+            return Failure(True, status, retry_after, ambiguous=status >= 500,
+                           message=f"HTTP {status} {exc.code}")
+        hints = {
+            401: "the token was rejected (401): check the environment variable named by "
+                 "token_env",
+            403: "the integration lacks a capability (403): give it read, update and insert "
+                 "content capabilities",
+            404: "not found (404): the page or database does not exist or is not shared with "
+                 "the integration (Share -> Connections in Notion)",
+        }
+        return Failure(False, status, message=hints.get(status, f"HTTP {status} {exc.code}: {exc}"))
+    if isinstance(exc, RequestTimeoutError | httpx.TimeoutException):
+        return Failure(True, ambiguous=True, message="request timed out")
+    if isinstance(exc, httpx.ConnectError):
+        return Failure(True, message=f"cannot connect: {exc}")
+    if isinstance(exc, httpx.TransportError):
+        return Failure(True, ambiguous=True, message=f"connection dropped: {exc}")
+    return None
+
+
+def _plain(rich_text: Sequence[dict[str, Any]]) -> str:
+    return "".join(
+        str(item.get("plain_text", (item.get("text") or {}).get("content", "")))
+        for item in rich_text
+    )
+
+
+def _rich(text: str) -> list[dict[str, Any]]:
+    return [{"type": "text", "text": {"content": text}}]
+
+
+class NotionRemote(Remote):
+    """Sync target backed by the Notion API (or a stand-in speaking it)."""
+
+    label = "notion"
+
+    def __init__(
+        self,
+        client: Client,
+        root_page: str,
+        *,
+        runner: RequestRunner | None = None,
+        clock: Callable[[], float] = time.time,
+    ) -> None:
+        self.client = client
+        self.root_page = root_page
+        self.runner = runner or RequestRunner(classify_error, service="notion")
+        self.clock = clock
+        self.server_now: float | None = None
+        self._pages: dict[str, dict[str, Any]] = {}
+
+    @classmethod
+    def from_target(cls, target: Target, creds: Credentials) -> NotionRemote:
+        """Build a remote for a configured ``notion`` target."""
+        base_url = str(target.get("base_url", DEFAULT_BASE_URL)).rstrip("/")
+        remote_ref: list[NotionRemote] = []
+
+        def on_response(response: httpx.Response) -> None:
+            # The server's clock decides whether a minute-rounded timestamp is ambiguous.
+            date = response.headers.get("date")
+            if date and remote_ref:
+                with contextlib.suppress(TypeError, ValueError):
+                    remote_ref[0].server_now = parsedate_to_datetime(date).timestamp()
+
+        http = httpx.Client(event_hooks={"response": [on_response]})
+        client = Client(
+            auth=creds.token,
+            base_url=base_url,
+            notion_version=NOTION_VERSION,
+            retry=False,  # RequestRunner owns retries
+            timeout_ms=30_000,
+            client=http,
+        )
+        rate = float(target.get("requests_per_second", 3))
+        runner = RequestRunner(classify_error, limiter=RateLimiter(rate), service="notion")
+        remote = cls(client, str(target.get("root_page")), runner=runner)
+        remote_ref.append(remote)
+        return remote
+
+    # -- requests -------------------------------------------------------------------------
+
+    def _read(self, describe: str, send: Callable[[], Any]) -> Any:
+        return self.runner.call(send, describe=describe)
+
+    def _write(
+        self, describe: str, send: Callable[[], Any], before_retry: Callable[[], Any] | None = None
+    ) -> Any:
+        return self.runner.call(send, write=True, describe=describe, before_retry=before_retry)
+
+    @property
+    def requests_made(self) -> int:
+        return self.runner.requests
+
+    @property
+    def writes_made(self) -> int:
+        return self.runner.writes
+
+    def _now(self) -> float:
+        return self.server_now if self.server_now is not None else self.clock()
+
+    # -- containers ------------------------------------------------------------------------
+
+    @staticmethod
+    def collections(kinds: Sequence[KindSpec]) -> dict[str, list[KindSpec]]:
+        """Kinds grouped by the collection (database) they sync into."""
+        groups: dict[str, list[KindSpec]] = {}
+        for kind in kinds:
+            groups.setdefault(kind.collection, []).append(kind)
+        return groups
+
+    def database_properties(self, collection: str, kinds: Sequence[KindSpec]) -> dict[str, Any]:
+        """The data source's properties: the union of its kinds' schema-derived properties,
+        the identity key and, for the shared ``Playbook`` database, the kind."""
+        props: dict[str, Any] = {}
+        for kind in kinds:
+            for name, spec in notion_props.database_properties(load_schema(kind.name)).items():
+                if name in props and props[name] != spec:
+                    raise RemoteError(
+                        f"notion: property {name!r} of collection {collection!r} has "
+                        f"different types in different kinds"
+                    )
+                props[name] = spec
+        props[KEY_PROPERTY] = {"rich_text": {}}
+        if len(kinds) > 1 or not kinds[0].is_record:
+            props[KIND_PROPERTY] = {
+                "select": {"options": [{"name": k.name} for k in kinds]}
+            }
+        return props
+
+    def prepare(self, state: SyncState, kinds: Sequence[KindSpec], *, create: bool) -> None:
+        missing = [c for c in self.collections(kinds) if c not in state.containers]
+        existing = self._find_databases() if missing else {}
+        for collection, members in self.collections(kinds).items():
+            props = self.database_properties(collection, members)
+            digest = hashlib.sha256(json.dumps(props, sort_keys=True).encode()).hexdigest()[:16]
+            if collection not in state.containers:
+                if collection in existing:
+                    state.containers[collection] = existing[collection]
+                elif create:
+                    state.containers[collection] = self._create_database(collection, props)
+                    state.containers[f"{collection}#schema"] = digest
+                    continue
+                else:
+                    continue
+            if create and state.containers.get(f"{collection}#schema") != digest:
+                ds_id = state.containers[collection]
+                self._write(
+                    f"update database {collection!r}",
+                    lambda ds_id=ds_id, props=props: self.client.data_sources.update(
+                        ds_id, properties=props
+                    ),
+                )
+                state.containers[f"{collection}#schema"] = digest
+
+    def _find_databases(self) -> dict[str, str]:
+        """Databases already under the root page (a lost state file must not duplicate
+        them): title -> data source id."""
+        found: dict[str, str] = {}
+        for block in self._list_children(self.root_page):
+            if block.get("type") != "child_database":
+                continue
+            title = block["child_database"].get("title", "")
+            database = self._read(
+                f"read database {title!r}",
+                lambda block=block: self.client.databases.retrieve(block["id"]),
+            )
+            sources = database.get("data_sources") or []
+            if sources and title not in found:
+                found[title] = sources[0]["id"]
+        return found
+
+    def _create_database(self, title: str, props: dict[str, Any]) -> str:
+        database = self._write(
+            f"create database {title!r}",
+            lambda: self.client.databases.create(
+                parent={"type": "page_id", "page_id": self.root_page},
+                title=_rich(title),
+                initial_data_source={"properties": props},
+            ),
+        )
+        return str(database["data_sources"][0]["id"])
+
+    # -- listing ---------------------------------------------------------------------------
+
+    def list_entries(self, state: SyncState, kinds: Sequence[KindSpec]) -> list[RemoteEntry]:
+        entries: list[RemoteEntry] = []
+        for collection, members in self.collections(kinds).items():
+            ds_id = state.containers.get(collection)
+            if not ds_id:
+                continue
+            for page in self._query(ds_id, f"list {collection!r}"):
+                entry = self._entry(page, members)
+                if entry is not None:
+                    entries.append(entry)
+        return entries
+
+    def _query(self, ds_id: str, describe: str, **filters: Any) -> list[dict[str, Any]]:
+        pages: list[dict[str, Any]] = []
+        cursor: str | None = None
+        while True:
+            kwargs: dict[str, Any] = {"page_size": 100, **filters}
+            if cursor:
+                kwargs["start_cursor"] = cursor
+            result = self._read(
+                describe, lambda kwargs=kwargs: self.client.data_sources.query(ds_id, **kwargs)
+            )
+            pages.extend(result.get("results", []))
+            if not result.get("has_more"):
+                return pages
+            cursor = result.get("next_cursor")
+
+    def _entry(self, page: dict[str, Any], members: Sequence[KindSpec]) -> RemoteEntry | None:
+        props = page.get("properties", {})
+        key = _plain(props.get(KEY_PROPERTY, {}).get("rich_text", [])) or None
+        if KIND_PROPERTY in props:
+            kind_name = ((props[KIND_PROPERTY].get("select") or {}).get("name")) or ""
+        else:
+            kind_name = members[0].name
+        if kind_name not in KINDS_BY_NAME:
+            return None  # a row nobody can map to a playbook kind is left alone
+        title = ""
+        for value in props.values():
+            if value.get("type") == "title":
+                title = _plain(value.get("title", []))
+        edited = str(page.get("last_edited_time", ""))
+        self._pages[page["id"]] = page
+        recent = bool(edited) and self._now() - _iso_to_epoch(edited) < AMBIGUOUS_SECONDS
+        return RemoteEntry(
+            remote_id=page["id"],
+            key=key,
+            kind=kind_name,
+            title=title,
+            marker=edited,
+            url=str(page.get("url", "")),
+            maybe_changed=recent,
+        )
+
+    # -- reading ---------------------------------------------------------------------------
+
+    def _list_children(self, block_id: str) -> list[dict[str, Any]]:
+        blocks: list[dict[str, Any]] = []
+        cursor: str | None = None
+        while True:
+            kwargs: dict[str, Any] = {"page_size": 100}
+            if cursor:
+                kwargs["start_cursor"] = cursor
+            result = self._read(
+                "read blocks",
+                lambda kwargs=kwargs: self.client.blocks.children.list(block_id, **kwargs),
+            )
+            blocks.extend(result.get("results", []))
+            if not result.get("has_more"):
+                return blocks
+            cursor = result.get("next_cursor")
+
+    def read_tree(self, block_id: str) -> list[dict[str, Any]]:
+        """The block tree under ``block_id``, children attached as ``block[type]["children"]``."""
+        blocks = self._list_children(block_id)
+        for block in blocks:
+            kind = block.get("type", "")
+            if block.get("has_children") and kind not in _NOT_CONTENT:
+                block.setdefault(kind, {})["children"] = self.read_tree(block["id"])
+        return blocks
+
+    def _schema(self, kind: str) -> dict[str, Any]:
+        return load_schema(kind)
+
+    def fetch(self, entry: RemoteEntry, key: str, resolver: LinkResolver) -> Document:
+        page = self._pages.get(entry.remote_id) or self._read(
+            "read page", lambda: self.client.pages.retrieve(entry.remote_id)
+        )
+        fields = notion_props.properties_to_fields(page["properties"], self._schema(entry.kind))
+        blocks = self.read_tree(entry.remote_id)
+        try:
+            body = from_blocks(blocks, current_key=key, resolver=resolver)
+        except ValueError as exc:
+            raise RemoteError(f"notion: page {entry.title!r} ({entry.url}): {exc}") from None
+        return Document(key, entry.kind, fields, body, extra={"blocks": blocks})
+
+    # -- writing ---------------------------------------------------------------------------
+
+    def _page_properties(self, doc: Document) -> dict[str, Any]:
+        props = dict(notion_props.fields_to_properties(doc.fields, self._schema(doc.kind)))
+        props[KEY_PROPERTY] = {"rich_text": _rich(doc.key)}
+        if not KINDS_BY_NAME[doc.kind].is_record:
+            props[KIND_PROPERTY] = {"select": {"name": doc.kind}}
+        return props
+
+    def _find_by_key(self, ds_id: str, key: str) -> dict[str, Any] | None:
+        pages = self._query(
+            ds_id,
+            "look up page by key",
+            filter={"property": KEY_PROPERTY, "rich_text": {"equals": key}},
+        )
+        return pages[0] if pages else None
+
+    def create(self, doc: Document, state: SyncState, resolver: LinkResolver) -> RemoteEntry:
+        kind = KINDS_BY_NAME[doc.kind]
+        ds_id = state.containers[kind.collection]
+        blocks = to_blocks(doc.body, current_key=doc.key, resolver=resolver)
+        steps = plan_append_requests(blocks, "root")
+        refers_to_first = any(
+            getattr(s.parent, "step", None) == 0 or getattr(s.after, "step", None) == 0
+            for s in steps[1:]
+        )
+        first: list[dict[str, Any]] = []
+        if steps and steps[0].parent == "root" and steps[0].after is None and not refers_to_first:
+            first = steps[0].children
+            steps = steps[1:]
+        page = self._write(
+            f"create page {doc.title!r}",
+            lambda: self.client.pages.create(
+                parent={"type": "data_source_id", "data_source_id": ds_id},
+                properties=self._page_properties(doc),
+                children=first,
+            ),
+            before_retry=lambda: self._find_by_key(ds_id, doc.key),
+        )
+        if steps:
+            # The first step went with the create (nothing refers to its ids); the rest keep
+            # their original step numbers, so seed the results with an empty first entry.
+            self._run_steps(steps, page["id"], [[]] if first else [])
+            page = self._read("read page", lambda: self.client.pages.retrieve(page["id"]))
+        return self._entry(page, [kind]) or _fail(doc)
+
+    def _run_steps(
+        self, steps: Sequence[AppendStep], root: str, results: list[list[str]]
+    ) -> None:
+        """Execute append steps in order, resolving references to earlier results."""
+        for step in steps:
+            parent_id = resolve(step.parent, results, root)
+            after = resolve(step.after, results, root) if step.after is not None else None
+            kwargs: dict[str, Any] = {"children": step.children}
+            if after == _START:
+                kwargs["position"] = {"type": "start"}
+            elif after is not None:
+                kwargs["after"] = after
+            result = self._write(
+                "append blocks",
+                lambda parent_id=parent_id, kwargs=kwargs: self.client.blocks.children.append(
+                    parent_id, **kwargs
+                ),
+            )
+            results.append([b["id"] for b in result.get("results", [])])
+
+    def update(
+        self, entry: RemoteEntry, doc: Document, current: Document | None, resolver: LinkResolver
+    ) -> RemoteEntry:
+        if current is None or "blocks" not in current.extra:
+            current = self.fetch(entry, doc.key, resolver)
+        if current.fields != doc.fields or entry.key != doc.key:
+            new_props = self._page_properties(doc)
+            old_props = self._page_properties(
+                Document(entry.key or "", doc.kind, current.fields)
+            )
+            changed = {k: v for k, v in new_props.items() if old_props.get(k) != v}
+            if changed:
+                self._write(
+                    f"update properties of {doc.title!r}",
+                    lambda: self.client.pages.update(entry.remote_id, properties=changed),
+                )
+        new_blocks = to_blocks(doc.body, current_key=doc.key, resolver=resolver)
+        ops = diff_blocks(entry.remote_id, current.extra["blocks"], new_blocks)
+        for op in ops:
+            self._apply(op)
+        page = self._read("read page", lambda: self.client.pages.retrieve(entry.remote_id))
+        return self._entry(page, [KINDS_BY_NAME[doc.kind]]) or _fail(doc)
+
+    def _apply(self, op: Op) -> None:
+        if isinstance(op, Update):
+            self._write(
+                "update block",
+                lambda: self.client.blocks.update(op.block_id, **{op.type: op.payload}),
+            )
+        elif isinstance(op, Delete):
+            self._write("delete block", lambda: self.client.blocks.delete(op.block_id))
+        elif isinstance(op, Insert):
+            steps = plan_append_requests(op.blocks, op.parent_id, after=op.after or _START)
+            self._run_steps(steps, op.parent_id, [])
+
+    def archive(self, entry: RemoteEntry) -> None:
+        self._write(
+            f"archive {entry.title!r}",
+            lambda: self.client.pages.update(entry.remote_id, archived=True),
+        )
+
+    def adopt(self, entry: RemoteEntry, key: str) -> RemoteEntry:
+        page = self._write(
+            f"store key on {entry.title!r}",
+            lambda: self.client.pages.update(
+                entry.remote_id, properties={KEY_PROPERTY: {"rich_text": _rich(key)}}
+            ),
+        )
+        return self._entry(page, [KINDS_BY_NAME[entry.kind]]) or entry
+
+
+def _fail(doc: Document) -> RemoteEntry:
+    raise RemoteError(f"notion: page for {doc.key} has no kind after writing")
+
+
+__all__ = ["NOTION_VERSION", "NotionRemote", "count_writes"]
