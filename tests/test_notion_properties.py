@@ -1,0 +1,153 @@
+"""Fields ⇄ Notion page properties."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+from typing import Any
+
+import pytest
+import yaml
+
+from prodops_sync.formats.notion.properties import (
+    KEY_PROPERTY,
+    TITLE_PROPERTY,
+    database_properties,
+    fields_to_properties,
+    properties_key,
+    properties_to_fields,
+)
+from prodops_sync.model import kind_for_path
+from prodops_sync.schemas import load_schema
+
+SCHEMA: dict[str, Any] = {
+    "type": "object",
+    "required": ["title", "cadence"],
+    "properties": {
+        "title": {"type": "string"},
+        "cadence": {"type": "string", "enum": ["weekly", "monthly"]},
+        "audience": {"type": "array", "items": {"type": "string", "enum": ["PMs", "Sales"]}},
+        "date": {"type": "string", "format": "date"},
+        "duration_minutes": {"type": "integer"},
+        "score": {"type": "number"},
+        "public": {"type": "boolean"},
+        "link": {"type": "string", "format": "uri"},
+        "owner": {"type": "string"},
+        "output_artifact": {"type": "string", "x-ref": "template"},
+        "supersedes": {"type": "array", "items": {"type": "string"}, "x-ref": "decision"},
+        "agenda": {"type": "array", "items": {"type": "object"}},
+        "notes": {"type": "array", "items": {"type": "string"}},
+    },
+}
+
+
+def api_shaped(properties: dict[str, Any]) -> dict[str, Any]:
+    """Mimic what the API returns: values gain id/type, rich text gains plain_text."""
+    out = {}
+    for n, (name, value) in enumerate(properties.items()):
+        kind = next(iter(value))
+        payload = value[kind]
+        if kind in ("rich_text", "title"):
+            payload = [{**item, "plain_text": item["text"]["content"], "href": None,
+                        "annotations": {"bold": False, "color": "default"}} for item in payload]
+        out[name] = {"id": f"p{n}", "type": kind, kind: payload}
+    return out
+
+
+def test_database_properties() -> None:
+    props = database_properties(SCHEMA)
+    assert props[TITLE_PROPERTY] == {"title": {}}
+    assert props[KEY_PROPERTY] == {"rich_text": {}}
+    assert props["cadence"] == {"select": {"options": [{"name": "weekly"}, {"name": "monthly"}]}}
+    assert props["audience"]["multi_select"]["options"] == [{"name": "PMs"}, {"name": "Sales"}]
+    assert props["date"] == {"date": {}} and props["public"] == {"checkbox": {}}
+    assert props["link"] == {"url": {}} and props["duration_minutes"]["number"]
+    assert props["output_artifact"] == {"rich_text": {}}
+    rel = database_properties(SCHEMA, relations={"template": "ds-1"})["output_artifact"]
+    assert rel["relation"]["data_source_id"] == "ds-1"
+
+
+FIELDS = [
+    {"title": "Weekly update", "cadence": "weekly", "public": False},
+    {"title": "T", "cadence": "monthly", "audience": ["Sales", "PMs"], "date": "2025-03-01",
+     "duration_minutes": 30, "score": 2.5, "public": True, "link": "https://x.io/a",
+     "owner": "Ops lead", "output_artifact": "templates/weekly", "supersedes": ["decisions/1"],
+     "agenda": [{"minutes": 5, "item": "Wins"}], "notes": ["a", "b, c"]},
+    {"title": "Dates", "cadence": "weekly", "date": "2025-03-01T10:30:00+02:00", "public": False},
+    {"title": "Long", "cadence": "weekly", "owner": "x" * 4500, "public": True,
+     "agenda": [{"item": "y" * 3000}]},
+]
+
+
+@pytest.mark.parametrize("fields", FIELDS)
+def test_fields_round_trip(fields: dict[str, Any]) -> None:
+    props = fields_to_properties(fields, SCHEMA, key="rituals/x")
+    assert properties_key(api_shaped(props)) == "rituals/x"
+    assert properties_to_fields(api_shaped(props), SCHEMA) == fields
+    for value in props.values():
+        for item in value.get("rich_text", []) + value.get("title", []):
+            assert len(item["text"]["content"]) <= 2000
+
+
+def test_missing_fields_clear_properties() -> None:
+    props = fields_to_properties({"title": "T", "cadence": "weekly"}, SCHEMA)
+    assert props["audience"] == {"multi_select": []} and props["date"] == {"date": None}
+    assert props["owner"] == {"rich_text": []} and props["duration_minutes"] == {"number": None}
+
+
+def test_missing_boolean_reads_back_false() -> None:
+    props = fields_to_properties({"title": "T", "cadence": "weekly"}, SCHEMA)
+    assert properties_to_fields(api_shaped(props), SCHEMA) == {
+        "title": "T", "cadence": "weekly", "public": False}
+
+
+def test_unknown_select_option_is_sent_by_name() -> None:
+    props = fields_to_properties({"title": "T", "cadence": "fortnightly"}, SCHEMA)
+    assert props["cadence"] == {"select": {"name": "fortnightly"}}
+
+
+def test_relations_use_page_ids() -> None:
+    ids = {"templates/weekly": "page-1", "decisions/1": "page-2"}
+    fields = {"title": "T", "cadence": "weekly", "output_artifact": "templates/weekly",
+              "supersedes": ["decisions/1"], "public": False}
+    relations = {"template": "ds-1", "decision": "ds-2"}
+    props = fields_to_properties(fields, SCHEMA, relations=relations, page_id_for=ids.get)
+    assert props["output_artifact"] == {"relation": [{"id": "page-1"}]}
+    back = {v: k for k, v in ids.items()}
+    assert properties_to_fields(api_shaped(props), SCHEMA, relations=relations,
+                                key_for_page_id=back.get) == fields
+    with pytest.raises(KeyError):
+        fields_to_properties({**fields, "output_artifact": "templates/none"}, SCHEMA,
+                             relations=relations, page_id_for=ids.get)
+
+
+PLAYBOOK = Path(__file__).resolve().parent.parent / "playbook"
+
+
+def playbook_docs() -> list[Path]:
+    return sorted(p for p in PLAYBOOK.rglob("*") if p.suffix in (".md", ".yaml"))
+
+
+def iso_dates(value: Any) -> Any:
+    """Dates as ISO strings, as the document model keeps them."""
+    if isinstance(value, dict):
+        return {k: iso_dates(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [iso_dates(v) for v in value]
+    return value.isoformat() if hasattr(value, "isoformat") else value
+
+
+@pytest.mark.parametrize("path", playbook_docs(), ids=lambda p: p.name)
+def test_playbook_fields_round_trip(path: Path) -> None:
+    kind = kind_for_path(path.relative_to(PLAYBOOK).as_posix())
+    if kind is None:
+        pytest.skip("not a playbook document")
+    text = path.read_text(encoding="utf-8")
+    if kind.file_format == "markdown":
+        match = re.match(r"---\n(.*?)\n---\n", text, re.S)
+        assert match
+        text = match.group(1)
+    fields = iso_dates(yaml.safe_load(text))
+    schema = load_schema(kind.name)
+    props = fields_to_properties(fields, schema)
+    assert properties_to_fields(api_shaped(props), schema) == fields
