@@ -1,0 +1,156 @@
+"""`prodops-sync convert`: convert one document between Markdown and a wiki format.
+
+Converters are looked up in :data:`CONVERTERS` by ``(from, to)``; each format module adds
+its own pair, so adding Confluence is one entry per direction.
+"""
+
+from __future__ import annotations
+
+import datetime
+import json
+import re
+import sys
+from collections.abc import Callable
+from typing import Any
+
+import click
+import yaml
+
+from prodops_sync.markdown import canonical
+from prodops_sync.model import KINDS_BY_NAME
+
+FORMATS = ("markdown", "notion", "confluence")
+_ISO_DATE = re.compile(r"\A\d{4}-\d{2}-\d{2}\Z")
+_FRONT_MATTER = re.compile(r"\A---\n(.*?\n)?---\n", re.S)
+
+Converter = Callable[[str, "str | None"], str]
+"""(input text, kind or None) -> output text."""
+
+
+class ConvertError(Exception):
+    """Bad input for a conversion (reported as one line, exit 1)."""
+
+
+def split_front_matter(text: str) -> tuple[dict[str, Any] | None, str]:
+    """``(fields, body)``; fields is None when the text has no front matter."""
+    match = _FRONT_MATTER.match(text)
+    if not match:
+        return None, text
+    try:
+        fields = yaml.safe_load(match.group(1) or "") or {}
+    except yaml.YAMLError as exc:
+        raise ConvertError(f"front matter is not valid YAML: {exc}") from exc
+    if not isinstance(fields, dict):
+        raise ConvertError("front matter must be a mapping")
+    return _iso(fields), text[match.end():]
+
+
+def _iso(value: Any) -> Any:
+    if isinstance(value, dict):
+        return {k: _iso(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_iso(v) for v in value]
+    return value.isoformat() if hasattr(value, "isoformat") else value
+
+
+def _dates(value: Any) -> Any:
+    # ISO dates are kept as strings in the model; write them as YAML dates, as people do.
+    if isinstance(value, dict):
+        return {k: _dates(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_dates(v) for v in value]
+    if isinstance(value, str) and _ISO_DATE.match(value):
+        return datetime.date.fromisoformat(value)
+    return value
+
+
+def with_front_matter(fields: dict[str, Any], body: str) -> str:
+    """A Markdown document with ``fields`` as YAML front matter, in canonical form."""
+    if not fields:
+        return canonical(body)
+    front = yaml.safe_dump(_dates(fields), sort_keys=False, allow_unicode=True, width=10_000)
+    return canonical(f"---\n{front}---\n\n{body}")
+
+
+def _schema(kind: str) -> dict[str, Any]:
+    from prodops_sync.schemas import load_schema
+
+    return load_schema(kind)
+
+
+def markdown_to_notion(text: str, kind: str | None) -> str:
+    """Markdown (optionally with front matter) -> Notion JSON: a block array, or with
+    ``kind`` a ``{"properties": ..., "children": [...]}`` object for pages.create."""
+    from prodops_sync.formats.notion.blocks import to_blocks
+    from prodops_sync.formats.notion.properties import fields_to_properties
+
+    fields, body = split_front_matter(text)
+    blocks = to_blocks(body)
+    if kind is None:
+        return json.dumps(blocks, ensure_ascii=False, indent=2)
+    properties = fields_to_properties(fields or {}, _schema(kind))
+    return json.dumps({"properties": properties, "children": blocks}, ensure_ascii=False,
+                      indent=2)
+
+
+def notion_to_markdown(text: str, kind: str | None) -> str:
+    """Notion JSON (a block array, an API list response ``{"results": [...]}``, or a page
+    object with ``children`` and ``properties``) -> canonical Markdown."""
+    from prodops_sync.formats.notion.blocks import from_blocks
+    from prodops_sync.formats.notion.properties import properties_to_fields
+
+    try:
+        data = json.loads(text)
+    except json.JSONDecodeError as exc:
+        raise ConvertError(f"not JSON: line {exc.lineno}: {exc.msg}") from exc
+    properties: dict[str, Any] = {}
+    if isinstance(data, dict):
+        properties = data.get("properties") or {}
+        data = data.get("children", data.get("results"))
+    if not isinstance(data, list) or not all(isinstance(b, dict) and "type" in b for b in data):
+        raise ConvertError("expected a JSON array of Notion block objects")
+    try:
+        body = from_blocks(data)
+    except (KeyError, TypeError, ValueError) as exc:
+        raise ConvertError(f"invalid block: {exc}") from exc
+    if kind is None or not properties:
+        return body
+    return with_front_matter(properties_to_fields(properties, _schema(kind)), body)
+
+
+CONVERTERS: dict[tuple[str, str], Converter] = {
+    ("markdown", "notion"): markdown_to_notion,
+    ("notion", "markdown"): notion_to_markdown,
+}
+
+
+@click.command("convert")
+@click.option("--from", "source", type=click.Choice(FORMATS), required=True,
+              help="Input format.")
+@click.option("--to", "target", type=click.Choice(FORMATS), required=True, help="Output format.")
+@click.option("--kind", type=click.Choice(sorted(KINDS_BY_NAME)), default=None,
+              help="Playbook kind: front matter converts to/from properties with its schema.")
+@click.argument("file", type=click.File("r", encoding="utf-8"))
+def convert(source: str, target: str, kind: str | None, file: Any) -> None:
+    """Convert FILE (or - for stdin) from one format to another and print the result.
+
+    \b
+    prodops-sync convert --from markdown --to notion playbook/charter.md
+    prodops-sync convert --from notion --to markdown blocks.json
+    """
+    converter = CONVERTERS.get((source, target))
+    if converter is None:
+        click.echo(f"convert: no converter from {source} to {target}", err=True)
+        sys.exit(2)
+    name = getattr(file, "name", "-")
+    try:
+        text = file.read()
+    except (OSError, UnicodeDecodeError) as exc:
+        click.echo(f"{name}: cannot read: {exc}", err=True)
+        sys.exit(2)
+    try:
+        output = converter(text, kind)
+    except ConvertError as exc:
+        click.echo(f"{name}: {exc}", err=True)
+        sys.exit(1)
+    click.echo(output, nl=not output.endswith("\n"))
