@@ -30,6 +30,9 @@ CLASS_AUTOLINK = "md-autolink"
 CLASS_LINK = "md-link"
 """``class`` of an ``<a>`` written from ``[url](url)``, which would otherwise read back as a
 bare URL."""
+CLASS_UNDERSCORE = "md-underscore"
+"""``class`` of ``<em>``/``<strong>`` written from ``_x_`` / ``__x__`` (canonical Markdown
+keeps the delimiter the author chose)."""
 CLASS_HTML = "md-html"
 """``class`` of the ``<span>`` that shows inline raw HTML from Markdown as text."""
 HTML_BLOCK_TITLE = "Markdown HTML"

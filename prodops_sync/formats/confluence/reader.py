@@ -21,6 +21,7 @@ from prodops_sync.formats.confluence.conventions import (
     CLASS_HTML,
     CLASS_LINK,
     CLASS_LOOSE,
+    CLASS_UNDERSCORE,
     FRONT_MATTER_TITLE,
     HTML_BLOCK_TITLE,
     MACRO_TO_ALERT,
@@ -85,6 +86,7 @@ BLOCK_TAGS = (
     )
     | BLOCK_CONTAINERS
 )
+_EMPHASIS = {"strong": "**", "b": "**", "em": "*", "i": "*", "s": "~~", "del": "~~", "strike": "~~"}
 ALERT_MACROS = frozenset({"info", "tip", "note", "warning"})
 _IGNORED_MACRO_ATTRS = frozenset({"ac:name", "ac:schema-version", "ac:macro-id", "ac:local-id"})
 _SIMPLE_CELL_ATTRS = frozenset({"class", "colspan", "rowspan", "scope", "style"})
@@ -227,12 +229,12 @@ class _Reader:
         params = {p.attrs.get("ac:name", ""): p.text() for p in el.elements("ac:parameter")}
         others = [c for c in el.elements() if c.tag != "ac:parameter"]
         plain_attrs = set(el.attrs) <= _IGNORED_MACRO_ATTRS
-        if name == "code" and plain_attrs and len(others) == 1:
-            body_el = others[0]
-            if body_el.tag == "ac:plain-text-body":
-                code = self.code(params, body_el.text(), first=first)
-                if code is not None:
-                    return [_Block("other", code)]
+        plain_body = not others or (len(others) == 1 and others[0].tag == "ac:plain-text-body")
+        if name == "code" and plain_attrs and plain_body:
+            body_text = others[0].text() + "\n" if others else ""
+            code = self.code(params, body_text, first=first)
+            if code is not None:
+                return [_Block("other", code)]
         if name in ALERT_MACROS and plain_attrs and set(params) <= {"title"}:
             alert = MACRO_TO_ALERT.get((name, params.get("title", "")))
             body = el.first("ac:rich-text-body")
@@ -255,14 +257,16 @@ class _Reader:
         title = params.get("title")
         if title == FRONT_MATTER_TITLE and set(params) == {"title", "language"}:
             if first and language == "yaml":
-                return f"---\n{body}\n---"
+                return f"---\n{body}---"
             return None
         if title == HTML_BLOCK_TITLE and set(params) == {"title", "language"}:
-            return body if language == "html" and body.lstrip().startswith("<") else None
+            return (
+                body.rstrip("\n") if language == "html" and body.lstrip().startswith("<") else None
+            )
         if not set(params) <= {"language", MD_INFO_PARAM}:
             return None  # title, line numbers, themes...: kept whole as a placeholder
         info = params.get(MD_INFO_PARAM) or language
-        return _fence(body + "\n" if body else "", info)
+        return _fence(body, info)
 
     def list_block(self, el: Element, *, alt: bool = False) -> _Block:
         ordered = el.tag == "ol"
@@ -388,24 +392,13 @@ class _Reader:
             text = _escape(node)
             return text.replace("\n", " ") if ctx.table or ctx.heading else text
         tag = node.tag
-        if tag in ("strong", "b"):
-            return (
-                _wrap(self.inlines(node.children, ctx), "**")
-                if not node.attrs
-                else self.container(node, ctx)
-            )
-        if tag in ("em", "i"):
-            return (
-                _wrap(self.inlines(node.children, ctx), "*")
-                if not node.attrs
-                else self.container(node, ctx)
-            )
-        if tag in ("s", "del", "strike"):
-            return (
-                _wrap(self.inlines(node.children, ctx), "~~")
-                if not node.attrs
-                else self.container(node, ctx)
-            )
+        if tag in _EMPHASIS:
+            delim = _EMPHASIS[tag]
+            if node.attrs == {"class": CLASS_UNDERSCORE} and tag in ("em", "strong"):
+                delim = delim.replace("*", "_")
+            elif node.attrs:
+                return self.container(node, ctx)
+            return _wrap(self.inlines(node.children, ctx), delim)
         if tag in ("code", "tt") and not node.attrs:
             return _code_span(node.text(), ctx.table)
         if tag == "br":

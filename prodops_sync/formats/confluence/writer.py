@@ -24,6 +24,7 @@ from prodops_sync.formats.confluence.conventions import (
     CLASS_HTML,
     CLASS_LINK,
     CLASS_LOOSE,
+    CLASS_UNDERSCORE,
     FRONT_MATTER_TITLE,
     HTML_BLOCK_TITLE,
     MD_INFO_PARAM,
@@ -110,6 +111,8 @@ class _Writer:
     def code(self, content: str, info: str, *, title: str = "") -> str:
         """The ``code`` macro: language parameter, CDATA body (``]]>`` split across sections)."""
         body = content[:-1] if content.endswith("\n") else content
+        # An empty block has no body at all, so that it differs from one blank line.
+        body_xml = f"<ac:plain-text-body>{cdata(body)}</ac:plain-text-body>" if content else ""
         language, _, rest = info.partition(" ")
         params = ""
         if title:
@@ -120,7 +123,7 @@ class _Writer:
             params += f'<ac:parameter ac:name="{MD_INFO_PARAM}">{escape_text(info)}</ac:parameter>'
         return (
             '<ac:structured-macro ac:name="code" ac:schema-version="1">'
-            f"{params}<ac:plain-text-body>{cdata(body)}</ac:plain-text-body>"
+            f"{params}{body_xml}"
             "</ac:structured-macro>"
         )
 
@@ -147,13 +150,14 @@ class _Writer:
     def list(self, node: SyntaxTreeNode) -> str:
         items = node.children
         checks = [_checkbox(item) for item in items]
-        if node.type == "bullet_list" and items and all(c is not None for c in checks):
-            return self.task_list(node)
         loose = any(
             child.type == "paragraph" and not child.hidden
             for item in items
             for child in item.children
         )
+        # Confluence task lists have no loose form; a loose one keeps literal boxes.
+        if node.type == "bullet_list" and items and not loose and None not in checks:
+            return self.task_list(node)
         tag = "ul" if node.type == "bullet_list" else "ol"
         attrs = ""
         if tag == "ol":
@@ -234,10 +238,9 @@ class _Writer:
             return "\n"
         if kind == "hardbreak":
             return "<br />"
-        if kind == "em":
-            return f"<em>{self.inlines(node.children)}</em>"
-        if kind == "strong":
-            return f"<strong>{self.inlines(node.children)}</strong>"
+        if kind in ("em", "strong"):
+            attr = f' class="{CLASS_UNDERSCORE}"' if node.markup.startswith("_") else ""
+            return f"<{kind}{attr}>{self.inlines(node.children)}</{kind}>"
         if kind == "s":
             return f"<s>{self.inlines(node.children)}</s>"
         if kind == "code_inline":
