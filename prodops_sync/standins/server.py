@@ -104,10 +104,7 @@ class StandinServer:
         self._server: BaseWSGIServer | None = None
         self._thread: threading.Thread | None = None
         self._counter = 0
-        self._url_map = Map(
-            [Rule(r.template, endpoint=r, methods=[r.method]) for r in self.routes()],
-            strict_slashes=False,
-        )
+        self._url_map = Map(self.url_rules(), strict_slashes=False)
         state = load_state(self.data_dir, self.name) if self.data_dir is not None else None
         if state is None:
             self.reset_state()
@@ -119,6 +116,10 @@ class StandinServer:
     def routes(self) -> list[Route]:
         """The endpoints this stand-in serves."""
         raise NotImplementedError
+
+    def url_rules(self) -> list[Rule]:
+        """werkzeug rules for :meth:`routes` (override to serve a route under several prefixes)."""
+        return [Rule(r.template, endpoint=r, methods=[r.method]) for r in self.routes()]
 
     def reset_state(self) -> None:
         """Initialise a fresh in-memory state."""
