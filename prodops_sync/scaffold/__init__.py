@@ -253,7 +253,7 @@ def render_precommit_config(install: str) -> str:
         "        entry: prodops-sync fmt\n"
         "        language: python\n"
         f"        additional_dependencies: [{yaml.safe_dump(install).splitlines()[0]}]\n"
-        "        files: ^playbook/.*\\.(md|ya?ml)$\n"
+        "        files: ^playbook/.*\\.md$\n"
     )
 
 
