@@ -517,7 +517,7 @@ class _Reader:
         if kind == "equation":
             return _fence(str(body.get("expression", "")), "math")
         if kind == "divider":
-            return "---"
+            return "***"  # never "---": two at the top would open front matter
         if kind == "table":
             return self.table(block)
         if kind == "image" and body.get("type") == "external":
