@@ -12,7 +12,7 @@ from prodops_sync.formats.notion.richtext import MAX_TEXT_UNITS, utf16_len
 from prodops_sync.markdown import canonical
 
 LETTERS = "abcxyzABC0123éßøΩЖ中文字한글🚀📈👍🏽\u0301"
-WORD = st.text(alphabet=LETTERS, min_size=1, max_size=12).filter(lambda w: not w[0] == "\u0301")
+WORD = st.text(alphabet=LETTERS, min_size=1, max_size=12).filter(lambda w: w[0] != "\u0301")
 ESCAPED = st.sampled_from(
     [
         "\\*",
