@@ -92,7 +92,12 @@ class NotionStandin(StandinServer):
         burst: float | None = None,
         clock: Clock | None = None,
     ) -> None:
-        self._requested_root = str(uuid.UUID(root_page_id)) if root_page_id else None
+        try:
+            self._requested_root = str(uuid.UUID(root_page_id)) if root_page_id else None
+        except ValueError as exc:
+            raise ValueError(
+                f"--root-page {root_page_id!r} is not a Notion page id (a UUID)"
+            ) from exc
         self._root_title = root_title
         self.state: dict[str, Any] = {}
         super().__init__(
@@ -134,6 +139,11 @@ class NotionStandin(StandinServer):
         return self.state
 
     def load(self, state: dict[str, Any]) -> None:
+        if self._requested_root and state.get("root_page_id") != self._requested_root:
+            raise ValueError(
+                f"the data directory holds root page {state.get('root_page_id')}, "
+                f"not {self._requested_root}"
+            )
         self.state = state
 
     @property

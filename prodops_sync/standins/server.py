@@ -178,6 +178,16 @@ class StandinServer:
             self._thread.join(timeout=5)
             self._thread = None
 
+    @property
+    def running(self) -> bool:
+        """True while the background serving thread is alive."""
+        return self._thread is not None and self._thread.is_alive()
+
+    def wait(self, timeout: float | None = None) -> None:
+        """Block until the serving thread ends (or ``timeout`` seconds pass)."""
+        if self._thread is not None:
+            self._thread.join(timeout)
+
     def serve_forever(self) -> None:
         """Serve in the calling thread until interrupted (used by ``emulate``)."""
         self._server = make_server(
