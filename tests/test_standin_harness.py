@@ -10,6 +10,7 @@ import httpx
 import pytest
 import requests
 from atlassian import Confluence
+from atlassian.errors import ApiError
 from notion_client import APIResponseError, Client
 from notion_client.errors import RequestTimeoutError
 from requests import HTTPError
@@ -254,8 +255,9 @@ def test_confluence_wiki_user_create_move_delete(confluence_standin: ConfluenceS
     wiki.set_property(new, "prodops-sync", {"k": 2})
     assert c.get_page_property(new, "prodops-sync")["version"]["number"] == 2
     wiki.delete_page(new)
-    with pytest.raises(Exception):  # atlassian raises ApiError for a 404
+    with pytest.raises(ApiError) as info:  # atlassian wraps the 404
         c.get_page_by_id(new)
+    assert info.value.reason.response.status_code == 404
 
 
 # ---------------------------------------------------------------- persistence
