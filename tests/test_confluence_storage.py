@@ -193,3 +193,10 @@ def test_offsets_survive_entities_and_non_ascii() -> None:
     [p] = source.root.elements()
     [b] = p.elements()
     assert source.outer(p) == text and source.outer(b) == '<b x="&amp;">ü</b>'
+
+
+def test_cdata_keeps_non_ascii_and_entity_lookalikes() -> None:
+    md = "```text\ncafé &nbsp; &amp; ]]> 😀\n```\n"
+    storage = to_storage(md)
+    assert "<![CDATA[café &nbsp; &amp; ]]]]><![CDATA[> 😀]]>" in storage
+    assert from_storage(storage) == md

@@ -33,7 +33,10 @@ _SUFFIX = f"\n</{_ROOT}>"
 
 # XML 1.0 Char production minus the discouraged C0 controls.
 _INVALID_XML_CHARS = re.compile("[^\t\n\r\u0020-\ud7ff\ue000-\ufffd\U00010000-\U0010ffff]")
-_ENTITY_OR_NON_ASCII = re.compile(r"&([A-Za-z][A-Za-z0-9]*);|[^\x00-\x7f]+")
+_SUBSTITUTION = re.compile(
+    r"&([A-Za-z][A-Za-z0-9]*);|<!\[CDATA\[(.*?)\]\]>|([^\x00-\x7f]+)", re.DOTALL
+)
+_NON_ASCII = re.compile(r"[^\x00-\x7f]+")
 _XML_ENTITIES = frozenset({"amp", "lt", "gt", "quot", "apos"})
 
 
@@ -102,8 +105,10 @@ def _prepare(text: str) -> tuple[str, list[int], list[int]]:
     """Map HTML named entities and non-ASCII characters to numeric references.
 
     The result is pure ASCII (so expat's byte offsets are character offsets) and needs no
-    entity declarations. Returns the prepared text and, per substitution, its start offset in
-    the prepared text and the cumulative growth (prepared minus original length) after it.
+    entity declarations. Inside CDATA sections entities are literal text, so only non-ASCII
+    characters are touched there, by closing the section around a character reference
+    (expat reports the same text). Returns the prepared text and, per substitution, its start
+    offset in the prepared text and the cumulative growth (prepared minus original length).
     """
     out: list[str] = []
     starts: list[int] = []
@@ -111,14 +116,25 @@ def _prepare(text: str) -> tuple[str, list[int], list[int]]:
     pos = 0
     plen = 0
     delta = 0
-    for m in _ENTITY_OR_NON_ASCII.finditer(text):
-        name = m.group(1)
+    for m in _SUBSTITUTION.finditer(text):
+        name, cdata_text, non_ascii = m.group(1), m.group(2), m.group(3)
         if name is not None:
             if name in _XML_ENTITIES or name not in html.entities.name2codepoint:
                 continue  # XML's own entities stay; unknown ones make expat report an error
             repl = f"&#{html.entities.name2codepoint[name]};"
+        elif cdata_text is not None:
+            if cdata_text.isascii():
+                continue
+            repl = (
+                "<![CDATA["
+                + _NON_ASCII.sub(
+                    lambda c: "]]>" + "".join(f"&#{ord(ch)};" for ch in c.group(0)) + "<![CDATA[",
+                    cdata_text,
+                )
+                + "]]>"
+            )
         else:
-            repl = "".join(f"&#{ord(ch)};" for ch in m.group(0))
+            repl = "".join(f"&#{ord(ch)};" for ch in non_ascii)
         out.append(text[pos : m.start()])
         plen += m.start() - pos
         starts.append(plen)
