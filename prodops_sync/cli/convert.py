@@ -118,9 +118,44 @@ def notion_to_markdown(text: str, kind: str | None) -> str:
     return with_front_matter(properties_to_fields(properties, _schema(kind)), body)
 
 
+def markdown_to_confluence(text: str, kind: str | None) -> str:
+    """Markdown -> Confluence storage XHTML; with ``kind`` the front matter becomes the
+    page-properties macro at the top of the page."""
+    from prodops_sync.formats.confluence import StorageFormatError, to_storage
+    from prodops_sync.formats.confluence.properties import collection_label, fields_to_storage
+
+    try:
+        if kind is None:
+            return to_storage(canonical(text)) + "\n"
+        fields, body = split_front_matter(text)
+        props = fields_to_storage(fields or {}, _schema(kind), label=collection_label(kind))
+        return props + to_storage(canonical(body)) + "\n"
+    except StorageFormatError as exc:
+        raise ConvertError(exc.reason) from exc
+
+
+def confluence_to_markdown(text: str, kind: str | None) -> str:
+    """Confluence storage XHTML -> canonical Markdown; with ``kind`` a page-properties macro
+    at the top becomes front matter."""
+    from prodops_sync.formats.confluence import StorageFormatError, from_storage
+    from prodops_sync.formats.confluence.properties import fields_from_storage, split_page
+
+    try:
+        if kind is None:
+            return from_storage(text)
+        props, body = split_page(text)
+        fields = fields_from_storage(props, _schema(kind)) if props else {}
+        return with_front_matter(fields, from_storage(body))
+    except StorageFormatError as exc:
+        where = f"line {exc.line}, column {exc.column}: " if exc.line else ""
+        raise ConvertError(where + exc.reason) from exc
+
+
 CONVERTERS: dict[tuple[str, str], Converter] = {
     ("markdown", "notion"): markdown_to_notion,
     ("notion", "markdown"): notion_to_markdown,
+    ("markdown", "confluence"): markdown_to_confluence,
+    ("confluence", "markdown"): confluence_to_markdown,
 }
 
 

@@ -47,6 +47,7 @@ class StorageFormatError(ValueError):
         self.page = page
         self.line = line
         self.column = column
+        self.reason = message
         where = page or "<storage>"
         if line:
             where += f":{line}:{column}"
