@@ -18,12 +18,10 @@ Notion rounds it down to the minute); a body update is a block-level diff.
 
 from __future__ import annotations
 
-import contextlib
 import hashlib
 import json
 import time
 from collections.abc import Callable, Sequence
-from email.utils import parsedate_to_datetime
 from typing import Any
 
 import httpx
@@ -121,36 +119,26 @@ class NotionRemote(Remote):
         self.root_page = root_page
         self.runner = runner or RequestRunner(classify_error, service="notion")
         self.clock = clock
-        self.server_now: float | None = None
         self._pages: dict[str, dict[str, Any]] = {}
 
     @classmethod
-    def from_target(cls, target: Target, creds: Credentials) -> NotionRemote:
-        """Build a remote for a configured ``notion`` target."""
+    def from_target(
+        cls, target: Target, creds: Credentials, *, clock: Callable[[], float] = time.time
+    ) -> NotionRemote:
+        """Build a remote for a configured ``notion`` target. ``clock`` tells the time that
+        minute-rounded ``last_edited_time`` values are compared with (tests and benchmarks
+        pass a stand-in's simulated clock)."""
         base_url = str(target.get("base_url", DEFAULT_BASE_URL)).rstrip("/")
-        remote_ref: list[NotionRemote] = []
-
-        def on_response(response: httpx.Response) -> None:
-            # The server's clock decides whether a minute-rounded timestamp is ambiguous.
-            date = response.headers.get("date")
-            if date and remote_ref:
-                with contextlib.suppress(TypeError, ValueError):
-                    remote_ref[0].server_now = parsedate_to_datetime(date).timestamp()
-
-        http = httpx.Client(event_hooks={"response": [on_response]})
         client = Client(
             auth=creds.token,
             base_url=base_url,
             notion_version=NOTION_VERSION,
             retry=False,  # RequestRunner owns retries
             timeout_ms=30_000,
-            client=http,
         )
         rate = float(target.get("requests_per_second", 3))
         runner = RequestRunner(classify_error, limiter=RateLimiter(rate), service="notion")
-        remote = cls(client, str(target.get("root_page")), runner=runner)
-        remote_ref.append(remote)
-        return remote
+        return cls(client, str(target.get("root_page")), runner=runner, clock=clock)
 
     # -- requests -------------------------------------------------------------------------
 
@@ -171,7 +159,7 @@ class NotionRemote(Remote):
         return self.runner.writes
 
     def _now(self) -> float:
-        return self.server_now if self.server_now is not None else self.clock()
+        return self.clock()
 
     # -- containers ------------------------------------------------------------------------
 
