@@ -9,8 +9,11 @@ test. Use ``standin.url`` as the client's base URL, ``standin.request_log`` to c
 from __future__ import annotations
 
 import os
-from collections.abc import Iterator
-from typing import TYPE_CHECKING
+import re
+from collections.abc import Callable, Iterator
+from contextlib import AbstractContextManager, contextmanager
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
 
 import pytest
 
@@ -34,6 +37,75 @@ def confluence_standin() -> Iterator[ConfluenceStandin]:
 
     with ConfluenceStandin() as standin:
         yield standin
+
+
+# ---------------------------------------------------------------- vcrpy cassettes
+CASSETTES = Path(__file__).parent / "cassettes"
+SECRET_HEADERS = ["authorization", "proxy-authorization", "cookie", "set-cookie", "x-api-key"]
+#: patterns that look like credentials; no cassette may contain any of them
+TOKEN_PATTERNS = [
+    re.compile(r"secret_[A-Za-z0-9]{20,}"),  # Notion internal integration tokens (old)
+    re.compile(r"ntn_[A-Za-z0-9]{20,}"),  # Notion tokens (new)
+    re.compile(r"ATATT[A-Za-z0-9_\-=]{20,}"),  # Atlassian API tokens
+    re.compile(r"Basic [A-Za-z0-9+/=]{8,}"),
+    re.compile(r"Bearer [A-Za-z0-9._\-]{8,}"),
+]
+#: base URL used while replaying: nothing listens there, vcrpy answers every request
+REPLAY_URL = "http://127.0.0.1:9"
+
+
+def find_tokens(text: str) -> list[str]:
+    """Every substring of ``text`` that looks like a credential."""
+    return [m.group(0) for pattern in TOKEN_PATTERNS for m in pattern.finditer(text)]
+
+
+def _scrub_response(response: dict[str, Any]) -> dict[str, Any]:
+    headers = response.get("headers", {})
+    for name in list(headers):
+        if name.lower() in SECRET_HEADERS:
+            del headers[name]
+    return response
+
+
+def make_vcr(record_mode: str, library: Path = CASSETTES) -> Any:
+    """A vcrpy instance that matches on method, path, query and body, so the stand-in's random
+    port (or the real host, for live recordings) never matters, and filters secret headers."""
+    import vcr
+
+    return vcr.VCR(
+        cassette_library_dir=str(library),
+        record_mode=record_mode,
+        match_on=["method", "path", "query", "body"],
+        filter_headers=SECRET_HEADERS,
+        filter_query_parameters=["token", "api_key", "access_token"],
+        before_record_response=_scrub_response,
+        decode_compressed_response=True,
+    )
+
+
+@pytest.fixture
+def standin_cassette() -> Callable[[str, Callable[[], Any]], AbstractContextManager[str]]:
+    """Record from a stand-in once, replay afterwards.
+
+    ``with standin_cassette("name.yaml", NotionStandin) as base_url:`` — if the cassette is
+    missing (or ``PRODOPS_RECORD_CASSETTES=1``), a stand-in is started and the exchange is
+    recorded; otherwise nothing is started and every request must match the cassette
+    (``record_mode="none"``), so a change in what the client sends fails the test.
+    """
+
+    @contextmanager
+    def use(name: str, factory: Callable[[], Any]) -> Iterator[str]:
+        path = CASSETTES / name
+        record = os.environ.get("PRODOPS_RECORD_CASSETTES") == "1" or not path.exists()
+        if record:
+            path.unlink(missing_ok=True)
+            with factory() as standin, make_vcr("once").use_cassette(name):
+                yield str(standin.url)
+        else:
+            with make_vcr("none").use_cassette(name):
+                yield REPLAY_URL
+
+    return use
 
 
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
