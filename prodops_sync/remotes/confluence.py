@@ -1,0 +1,733 @@
+"""The Confluence remote: the playbook as a page tree in one space.
+
+Layout: everything lives under one parent page (``parent_page`` in the target, default the
+space's home page). Free documents (the singleton kinds, collection ``Playbook``) are its
+child pages. Each record collection (``Rituals``, ``Templates``, ``Release tiers``,
+``Decision log``) is a child page with that title holding a page-properties report
+(``detailssummary``), and its records are that page's children. ``state.containers`` maps
+each collection to the page records go under (``Playbook`` -> the parent page itself).
+
+A document's page holds a page-properties (``details``) macro with its fields, then its
+Markdown body as storage XHTML (:mod:`prodops_sync.formats.confluence`). The page title is
+the document title, with a reversible `` (Collection)`` suffix when the title is taken in
+the space (:mod:`.confluence_titles`). Identity is the ``prodops-sync`` content property
+(``{"key": ...}``), set atomically when the page is created, never the title.
+
+Client: atlassian-python-api's classic v1 client with its own retries switched off, used
+through its thin ``get``/``post``/``put``/``delete`` helpers with explicit ``rest/api/...``
+paths (the v1 API is served at ``https://SITE.atlassian.net/wiki/rest/api`` on Cloud and
+``https://HOST/rest/api`` on Data Center).
+
+Requests: listing is one CQL search per 100 pages of the tree (content properties, versions
+and ancestors expanded, so keys and markers need no request per page); the version number is
+an exact marker, so a page body is read only when its version moved; an update is one
+``PUT`` with the version last seen + 1 (a 409 means someone saved in between: a conflict);
+a create is one ``POST``; archiving is one ``DELETE`` (to the trash). The first push also
+looks up the parent page (1 read) and existing collection pages (1 read), and creates the
+missing collection pages (1 write each).
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Callable, Mapping, Sequence
+from typing import Any
+from urllib.parse import parse_qsl, urlsplit
+
+import requests
+from atlassian import Confluence
+from atlassian.errors import (
+    ApiConflictError,
+    ApiError,
+    ApiNotFoundError,
+    ApiPermissionError,
+    ApiValueError,
+)
+
+from prodops_sync.formats.confluence import StorageFormatError, from_storage, to_storage
+from prodops_sync.formats.confluence.properties import (
+    collection_label,
+    details_summary_macro,
+    fields_from_storage,
+    fields_to_storage,
+    heading_for,
+    join_page,
+    split_page,
+)
+from prodops_sync.links import LinkResolver
+from prodops_sync.model import KINDS_BY_NAME, Document, KindSpec
+from prodops_sync.remotes.base import Remote, RemoteConflict, RemoteEntry, RemoteError
+from prodops_sync.remotes.confluence_titles import (
+    PageTitles,
+    TitleResolver,
+    doc_title,
+    kind_of_key,
+)
+from prodops_sync.remotes.retry import (
+    RETRYABLE_STATUSES,
+    Failure,
+    RateLimiter,
+    RequestRunner,
+    parse_retry_after,
+)
+from prodops_sync.schemas import load_schema
+from prodops_sync.sync.config import Credentials, Target
+from prodops_sync.sync.state import SyncState
+
+PROPERTY_KEY = "prodops-sync"
+"""The content property holding ``{"key": <document key>}``."""
+ROOT_COLLECTION = "Playbook"
+SEARCH_LIMIT = 100
+LIST_EXPAND = f"version,ancestors,metadata.properties.{PROPERTY_KEY}"
+VERSION_MESSAGE = "Synced by prodops-sync"
+REPORT_COLUMNS = 5  # fields shown in a collection's page-properties report
+API = "rest/api"
+
+
+class HttpFailure(RemoteError):
+    """A request failed with an HTTP status the caller may want to handle itself."""
+
+    def __init__(self, message: str, status: int, detail: str) -> None:
+        super().__init__(message)
+        self.status = status
+        self.detail = detail
+
+
+def _response_of(exc: Exception) -> requests.Response | None:
+    if isinstance(exc, requests.HTTPError) and exc.response is not None:
+        return exc.response
+    if isinstance(exc, ApiError) and isinstance(exc.reason, requests.HTTPError):
+        return exc.reason.response
+    return None
+
+
+def _status_of(exc: Exception) -> int | None:
+    response = _response_of(exc)
+    if response is not None:
+        return int(response.status_code)
+    for cls, status in (
+        (ApiNotFoundError, 404),
+        (ApiPermissionError, 403),
+        (ApiConflictError, 409),
+        (ApiValueError, 400),
+    ):
+        if isinstance(exc, cls):
+            return status
+    return None
+
+
+def _detail(exc: Exception) -> str:
+    """The server's error message, on one short line."""
+    text = " ".join(str(exc).split())
+    return text[:300] or type(exc).__name__
+
+
+def is_title_clash(status: int | None, detail: str) -> bool:
+    """True for Confluence's answer to a title another page in the space already has."""
+    return status == 400 and "title already exists" in detail.lower()
+
+
+def _is_connect_failure(exc: requests.ConnectionError) -> bool:
+    """True when the request never reached the server (nothing can have been written)."""
+    if isinstance(exc, requests.exceptions.ConnectTimeout):
+        return True
+    reason = exc.args[0] if exc.args else None
+    inner = getattr(reason, "reason", reason)
+    name = type(inner).__name__
+    return name in ("NewConnectionError", "NameResolutionError") or "refused" in str(inner)
+
+
+def make_classifier(
+    hints: Mapping[int, str] | None = None,
+) -> Callable[[Exception], Failure | None]:
+    """A ``classify_error`` for the retry runner, with one-line hints for 401/403/404 that
+    name the target's settings (environment variables, space, parent page)."""
+    hints = dict(hints or DEFAULT_HINTS)
+
+    def classify(exc: Exception) -> Failure | None:
+        status = _status_of(exc)
+        if status is not None:
+            if status == 409:
+                return None  # the caller reports a conflict
+            response = _response_of(exc)
+            retry_after = None
+            if response is not None:
+                retry_after = parse_retry_after(response.headers.get("Retry-After"))
+            if status in RETRYABLE_STATUSES:
+                return Failure(True, status, retry_after, ambiguous=status >= 500,
+                               message=f"HTTP {status}")
+            if is_title_clash(status, _detail(exc)):
+                return None  # the caller picks another title
+            if status in hints:
+                return Failure(False, status, message=hints[status])
+            return Failure(False, status, message=f"HTTP {status}: {_detail(exc)}")
+        if isinstance(exc, requests.ConnectionError) and _is_connect_failure(exc):
+            return Failure(True, message=f"cannot connect: {_detail(exc)}")
+        if isinstance(exc, requests.Timeout):
+            return Failure(True, ambiguous=True, message="request timed out")
+        if isinstance(exc, requests.ConnectionError | requests.exceptions.ChunkedEncodingError):
+            return Failure(True, ambiguous=True, message="connection dropped")
+        return None
+
+    return classify
+
+
+DEFAULT_HINTS: dict[int, str] = {
+    401: "the credentials were rejected (401): check the environment variables named by "
+         "user_env and token_env",
+    403: "permission denied (403): the user needs view, add, edit and delete permission in "
+         "the space",
+    404: "not found (404): check the space key and parent_page, and that the user can see them",
+}
+
+classify_error = make_classifier()
+"""Describe a requests/atlassian exception for the retry runner (generic hints)."""
+
+
+def _hints(target: Target) -> dict[int, str]:
+    space = target.get("space")
+    parent = target.get("parent_page")
+    user_env = target.get("user_env")
+    token_env = target.get("token_env", "CONFLUENCE_TOKEN")
+    names = f"{user_env} and {token_env}" if user_env else token_env
+    where = f"space {space!r}" + (f" and parent_page {parent!r}" if parent else "")
+    return {
+        401: f"the credentials were rejected (401): check the environment variable(s) {names}"
+             + ("" if user_env else " (a Data Center personal access token)"),
+        403: f"permission denied (403): the user needs view, add, edit and delete permission "
+             f"in space {space!r}",
+        404: f"not found (404): check that {where} exist(s) and the user can see it",
+    }
+
+
+def _version_message(storage: str, title: str) -> str:
+    digest = hashlib.sha256(f"{title}\n{storage}".encode()).hexdigest()[:12]
+    return f"{VERSION_MESSAGE} ({digest})"
+
+
+class ConfluenceRemote(Remote):
+    """Sync target backed by the Confluence v1 REST API (or a stand-in speaking it)."""
+
+    label = "confluence"
+
+    def __init__(
+        self,
+        client: Confluence,
+        space: str,
+        *,
+        parent_page: str | None = None,
+        runner: RequestRunner | None = None,
+    ) -> None:
+        self.client = client
+        self.space = space
+        self.parent_page = parent_page or None
+        self.runner = runner or RequestRunner(classify_error, service="confluence")
+        self.titles = PageTitles()
+        self._parents: dict[str, str] = {}  # page id -> parent page id, from the listing
+        self._unkeyed: dict[str, str] = {}  # page id -> title of listed pages with no key
+        self.containers: dict[str, str] = {}  # collection -> page id (from the state)
+
+    @classmethod
+    def from_target(cls, target: Target, creds: Credentials) -> ConfluenceRemote:
+        """Build a remote for a configured ``confluence`` target: basic auth (Cloud e-mail +
+        API token) when ``user_env`` is set, else a Data Center bearer token."""
+        url = str(target.get("url", "")).rstrip("/")
+        common: dict[str, Any] = {
+            "cloud": False,  # explicit rest/api paths work for Cloud (/wiki) and DC alike
+            "backoff_and_retry": False,  # RequestRunner owns retries
+            "retry_with_header": False,
+            "timeout": 60,
+        }
+        if creds.user:
+            client = Confluence(url=url, username=creds.user, password=creds.token, **common)
+        else:
+            client = Confluence(url=url, token=creds.token, **common)
+        rate = float(target.get("requests_per_second", 10))
+        runner = RequestRunner(
+            make_classifier(_hints(target)), limiter=RateLimiter(rate), service="confluence"
+        )
+        return cls(
+            client,
+            str(target.get("space")),
+            parent_page=target.get("parent_page"),
+            runner=runner,
+        )
+
+    # -- requests -------------------------------------------------------------------------
+
+    def _call(
+        self,
+        describe: str,
+        send: Callable[[], Any],
+        *,
+        write: bool = False,
+        before_retry: Callable[[], Any] | None = None,
+    ) -> Any:
+        try:
+            return self.runner.call(send, write=write, describe=describe, before_retry=before_retry)
+        except (requests.HTTPError, ApiError) as exc:
+            # Statuses the classifier leaves to the caller (409, title clashes).
+            status = _status_of(exc) or 0
+            detail = _detail(exc)
+            raise HttpFailure(
+                f"confluence: {describe}: HTTP {status}: {detail}", status, detail
+            ) from None
+
+    def _get(self, describe: str, path: str, **params: Any) -> Any:
+        return self._call(describe, lambda: self.client.get(path, params=params or None))
+
+    @property
+    def requests_made(self) -> int:
+        return self.runner.requests
+
+    @property
+    def writes_made(self) -> int:
+        return self.runner.writes
+
+    # -- containers ------------------------------------------------------------------------
+
+    @staticmethod
+    def collections(kinds: Sequence[KindSpec]) -> dict[str, list[KindSpec]]:
+        """Kinds grouped by the collection (parent page) they sync into."""
+        groups: dict[str, list[KindSpec]] = {}
+        for kind in kinds:
+            groups.setdefault(kind.collection, []).append(kind)
+        return groups
+
+    def prepare(self, state: SyncState, kinds: Sequence[KindSpec], *, create: bool) -> None:
+        groups = self.collections(kinds)
+        records = [c for c, members in groups.items() if _is_record_collection(members)]
+        self.titles.reserved.update(records)
+        if ROOT_COLLECTION not in state.containers:
+            state.containers[ROOT_COLLECTION] = self._find_root()
+        root = state.containers[ROOT_COLLECTION]
+        missing = [c for c in records if c not in state.containers]
+        existing = self._find_collection_pages(root, missing) if missing else {}
+        for collection in missing:
+            if collection in existing:
+                state.containers[collection] = existing[collection]
+            elif create:
+                state.containers[collection] = self._create_collection_page(
+                    collection, groups[collection][0], root
+                )
+        self.containers = dict(state.containers)
+
+    def _find_root(self) -> str:
+        """The parent page's id: the configured one (checked), or the space home page."""
+        if self.parent_page:
+            page = self._get(
+                f"read parent page {self.parent_page}",
+                f"{API}/content/{self.parent_page}",
+                expand="space",
+            )
+            space = ((page or {}).get("space") or {}).get("key")
+            if space and space != self.space:
+                raise RemoteError(
+                    f"confluence: parent_page {self.parent_page} is in space {space!r}, not in "
+                    f"space {self.space!r}"
+                )
+            return str(page["id"])
+        space = self._get(
+            f"read space {self.space!r}", f"{API}/space/{self.space}", expand="homepage"
+        )
+        home = (space or {}).get("homepage") or {}
+        if not home.get("id"):
+            raise RemoteError(
+                f"confluence: space {self.space!r} has no home page; set parent_page in the "
+                f"target"
+            )
+        return str(home["id"])
+
+    def _find_collection_pages(self, root: str, titles: Sequence[str]) -> dict[str, str]:
+        """Existing collection pages under the parent (a lost state file must not duplicate
+        them): title -> page id. One request."""
+        quoted = ", ".join(_cql_string(t) for t in titles)
+        cql = f"space = {_cql_string(self.space)} and parent = {root} and type = page and " \
+              f"title in ({quoted})"
+        return {str(c["title"]): str(c["id"]) for c in self._search(cql, "version")}
+
+    def _create_collection_page(self, collection: str, kind: KindSpec, root: str) -> str:
+        schema = load_schema(kind.name)
+        columns = [heading_for(n) for n in schema.get("properties", {}) if n != "title"]
+        report = details_summary_macro(
+            collection_label(kind.name),
+            headings=columns[:REPORT_COLUMNS],
+            space_key=self.space,
+        )
+        body = {
+            "type": "page",
+            "title": collection,
+            "space": {"key": self.space},
+            "ancestors": [{"id": root}],
+            "body": {"storage": {"value": report, "representation": "storage"}},
+        }
+        page = self._call(
+            f"create page {collection!r}",
+            lambda: self.client.post(f"{API}/content", data=body),
+            write=True,
+            before_retry=lambda: self._find_collection_pages(root, [collection]).get(collection),
+        )
+        return str(page) if isinstance(page, str) else str(page["id"])
+
+    # -- listing ---------------------------------------------------------------------------
+
+    def _search(self, cql: str, expand: str) -> list[dict[str, Any]]:
+        """Every result of a CQL content search, page by page (start/limit or cursor)."""
+        params: dict[str, Any] = {"cql": cql, "expand": expand, "limit": SEARCH_LIMIT}
+        results: list[dict[str, Any]] = []
+        while True:
+            data = self._get("search pages", f"{API}/content/search", **params) or {}
+            batch = data.get("results") or []
+            results.extend(batch)
+            next_link = (data.get("_links") or {}).get("next")
+            if not batch or not next_link:
+                return results
+            following = dict(parse_qsl(urlsplit(next_link).query))
+            if "cursor" in following:
+                params["cursor"] = following["cursor"]
+            else:
+                params["start"] = int(following.get("start", len(results)))
+
+    def list_entries(self, state: SyncState, kinds: Sequence[KindSpec]) -> list[RemoteEntry]:
+        root = state.containers.get(ROOT_COLLECTION)
+        if not root:
+            return []
+        groups = self.collections(kinds)
+        self.containers = dict(state.containers)
+        by_parent = {state.containers[c]: c for c in groups if c in state.containers}
+        cql = f"space = {_cql_string(self.space)} and ancestor = {root} and type = page"
+        entries: list[RemoteEntry] = []
+        for content in self._search(cql, LIST_EXPAND):
+            if str(content["id"]) in by_parent:
+                continue  # a collection page
+            ancestors = content.get("ancestors") or []
+            parent = str(ancestors[-1]["id"]) if ancestors else ""
+            collection = by_parent.get(parent)
+            if collection is None:
+                continue  # deeper in the tree (a sub-page of a record): not a document
+            entry = self._entry(content, groups[collection])
+            if entry is not None:
+                self._parents[entry.remote_id] = parent
+                entries.append(entry)
+        return entries
+
+    def _entry(self, content: Mapping[str, Any], members: Sequence[KindSpec]) -> RemoteEntry | None:
+        """A listing entry for ``content``; None for a page that is not a document."""
+        key = _key_of(content)
+        kind = kind_of_key(key) if key else None
+        if kind is None or kind.name not in KINDS_BY_NAME:
+            key = None
+            if not _is_record_collection(members):
+                return None  # a page next to the free documents: not ours to manage
+            kind = members[0]
+        title = str(content.get("title", ""))
+        page_id = str(content["id"])
+        if key is None:
+            self._unkeyed[page_id] = title
+            self.titles.reserved.add(title)
+        else:
+            self.titles.pages[key] = title
+        return RemoteEntry(
+            remote_id=page_id,
+            key=key,
+            kind=kind.name,
+            title=doc_title(title, kind.collection),
+            marker=str((content.get("version") or {}).get("number", "")),
+            url=self._url_of(content),
+        )
+
+    def _url_of(self, content: Mapping[str, Any]) -> str:
+        links = content.get("_links") or {}
+        webui = str(links.get("webui", ""))
+        if not webui:
+            return ""
+        base = str(links.get("base") or self.client.url).rstrip("/")
+        return base + webui
+
+    # -- reading ---------------------------------------------------------------------------
+
+    def _claim(self, page_id: str, key: str, title: str) -> None:
+        """Record that page ``page_id`` (titled ``title``) is document ``key``'s."""
+        if page_id in self._unkeyed:
+            self.titles.reserved.discard(self._unkeyed.pop(page_id))
+        self.titles.pages[key] = title
+
+    def fetch(self, entry: RemoteEntry, key: str, resolver: LinkResolver) -> Document:
+        content = self._get(
+            f"read page {entry.title!r}",
+            f"{API}/content/{entry.remote_id}",
+            expand="body.storage,version",
+        )
+        kind = KINDS_BY_NAME[entry.kind]
+        title = str(content.get("title", entry.title))
+        self._claim(entry.remote_id, key, title)
+        storage = str(((content.get("body") or {}).get("storage") or {}).get("value", ""))
+        links = TitleResolver(resolver, self.titles)
+        try:
+            properties, rest = split_page(storage, page=title)
+            fields = fields_from_storage(
+                properties, load_schema(kind.name), resolver=links, page=title
+            )
+            body = ""
+            if kind.file_format == "markdown":
+                body = from_storage(rest, current_key=key, resolver=links, page=title)
+        except StorageFormatError as exc:
+            raise RemoteError(f"confluence: page {title!r} ({entry.url}): {exc}") from None
+        fields = {"title": doc_title(title, kind.collection), **fields}
+        version = int((content.get("version") or {}).get("number", 0))
+        return Document(
+            key, kind.name, fields, body,
+            extra={"version": version, "storage": storage, "title": title},
+        )
+
+    # -- writing ---------------------------------------------------------------------------
+
+    def _render(self, doc: Document, links: LinkResolver) -> str:
+        kind = KINDS_BY_NAME[doc.kind]
+        properties = fields_to_storage(
+            doc.fields,
+            load_schema(kind.name),
+            label=collection_label(kind.name),
+            resolver=links,
+            omit=("title",),
+        )
+        body = to_storage(doc.body, current_key=doc.key, resolver=links) if doc.body else ""
+        return join_page(properties, body)
+
+    def _find_own(self, title: str, key: str) -> dict[str, Any] | None:
+        """The page titled ``title`` if it carries ``key`` (a create that landed although
+        its answer was lost)."""
+        data = self._get(
+            "look up page by title",
+            f"{API}/content",
+            spaceKey=self.space,
+            title=title,
+            type="page",
+            expand=LIST_EXPAND,
+        ) or {}
+        for content in data.get("results") or []:
+            if _key_of(content) == key:
+                found: dict[str, Any] = content
+                return found
+        return None
+
+    def create(self, doc: Document, state: SyncState, resolver: LinkResolver) -> RemoteEntry:
+        kind = KINDS_BY_NAME[doc.kind]
+        container = state.containers[kind.collection]
+        links = TitleResolver(resolver, self.titles)
+        storage = self._render(doc, links)
+        for _ in range(2):
+            title = self.titles.title_for(doc.key, doc.title, kind.collection)
+            try:
+                content = self._post_page(doc, title, storage, container)
+            except HttpFailure as exc:
+                if not is_title_clash(exc.status, exc.detail):
+                    raise
+                # Another page in the space (outside the playbook) has this title.
+                self._title_taken(title, doc)
+                continue
+            self._claim(str(content["id"]), doc.key, title)
+            self._parents[str(content["id"])] = container
+            return self._written_entry(content, doc, title)
+        raise AssertionError("unreachable")  # pragma: no cover
+
+    def _post_page(
+        self, doc: Document, title: str, storage: str, container: str
+    ) -> dict[str, Any]:
+        """One create request; the identity key is set atomically with the page."""
+        body = {
+            "type": "page",
+            "title": title,
+            "space": {"key": self.space},
+            "ancestors": [{"id": container}],
+            "body": {"storage": {"value": storage, "representation": "storage"}},
+            "metadata": {
+                "properties": {PROPERTY_KEY: {"key": PROPERTY_KEY, "value": {"key": doc.key}}},
+                "labels": [{"prefix": "global", "name": collection_label(doc.kind)}],
+            },
+        }
+        content: dict[str, Any] = self._call(
+            f"create page {title!r}",
+            lambda: self.client.post(f"{API}/content", data=body),
+            write=True,
+            before_retry=lambda: self._find_own(title, doc.key),
+        )
+        return content
+
+    def _title_taken(self, title: str, doc: Document) -> None:
+        kind = KINDS_BY_NAME[doc.kind]
+        if self.titles.title_for(doc.key, doc.title, kind.collection) != title:
+            return
+        if title in self.titles.reserved:
+            raise RemoteError(
+                f"confluence: cannot give {doc.key} a page: the titles {doc.title!r} and "
+                f"{title!r} are both taken in space {self.space!r}; rename one of the pages"
+            )
+        self.titles.reserved.add(title)
+
+    def _written_entry(self, content: Mapping[str, Any], doc: Document, title: str) -> RemoteEntry:
+        kind = KINDS_BY_NAME[doc.kind]
+        return RemoteEntry(
+            remote_id=str(content["id"]),
+            key=doc.key,
+            kind=doc.kind,
+            title=doc_title(title, kind.collection),
+            marker=str((content.get("version") or {}).get("number", 1)),
+            url=self._url_of(content),
+        )
+
+    def update(
+        self, entry: RemoteEntry, doc: Document, current: Document | None, resolver: LinkResolver
+    ) -> RemoteEntry:
+        kind = KINDS_BY_NAME[doc.kind]
+        container = self._expected_parent(kind)
+        links = TitleResolver(resolver, self.titles)
+        storage = self._render(doc, links)
+        if entry.key != doc.key:
+            self._store_key(entry, doc.key)
+        for _ in range(2):
+            title = self.titles.title_for(doc.key, doc.title, kind.collection)
+            if (
+                current is not None
+                and current.extra.get("storage") == storage
+                and current.extra.get("title") == title
+                and str(current.extra.get("version")) == entry.marker
+            ):
+                return entry  # the page already holds exactly this
+            try:
+                content = self._put(entry, title, storage, container)
+            except HttpFailure as exc:
+                if exc.status == 409:
+                    raise RemoteConflict(
+                        f"confluence: {entry.title!r} was saved in the wiki after version "
+                        f"{entry.marker} was read"
+                    ) from None
+                if not is_title_clash(exc.status, exc.detail):
+                    raise
+                self._title_taken(title, doc)
+                continue
+            self._claim(entry.remote_id, doc.key, title)
+            if container:
+                self._parents[entry.remote_id] = container
+            return self._written_entry(content, doc, title)
+        raise AssertionError("unreachable")  # pragma: no cover
+
+    def _expected_parent(self, kind: KindSpec) -> str | None:
+        return self.containers.get(kind.collection)
+
+    def _put(
+        self, entry: RemoteEntry, title: str, storage: str, container: str | None
+    ) -> dict[str, Any]:
+        number = int(entry.marker) + 1
+        message = _version_message(storage, title)
+        body: dict[str, Any] = {
+            "id": entry.remote_id,
+            "type": "page",
+            "title": title,
+            "space": {"key": self.space},
+            "body": {"storage": {"value": storage, "representation": "storage"}},
+            "version": {"number": number, "message": message},
+        }
+        if container and self._parents.get(entry.remote_id, container) != container:
+            body["ancestors"] = [{"id": container}]  # a wiki user moved it: move it back
+
+        def landed() -> dict[str, Any] | None:
+            # A PUT whose answer was lost may have been applied: if the page is at our
+            # version with our message, it was; retrying would only get a 409.
+            page = self._get(
+                f"read page {entry.title!r}", f"{API}/content/{entry.remote_id}", expand="version"
+            ) or {}
+            version = page.get("version") or {}
+            if version.get("number") == number and version.get("message") == message:
+                return dict(page)
+            return None
+
+        result: dict[str, Any] = self._call(
+            f"update page {entry.title!r}",
+            lambda: self.client.put(f"{API}/content/{entry.remote_id}", data=body),
+            write=True,
+            before_retry=landed,
+        )
+        return result
+
+    def _store_key(self, entry: RemoteEntry, key: str) -> None:
+        """Set the ``prodops-sync`` property of a page to ``key`` (create or replace)."""
+        path = f"{API}/content/{entry.remote_id}/property"
+        value = {"key": key}
+
+        def post() -> bool:
+            try:
+                self.client.post(path, data={"key": PROPERTY_KEY, "value": value})
+            except requests.HTTPError as exc:
+                if _status_of(exc) in (400, 409):
+                    return False  # it exists already
+                raise
+            return True
+
+        if self._call(f"store key on {entry.title!r}", post, write=True):
+            return
+        # The property exists (a copied page carries its original's key): replace it.
+        prop = self._get(f"read key of {entry.title!r}", f"{path}/{PROPERTY_KEY}") or {}
+        if prop.get("value") == value:
+            return  # an earlier attempt landed
+        number = int((prop.get("version") or {}).get("number", 0)) + 1
+        self._call(
+            f"store key on {entry.title!r}",
+            lambda: self.client.put(
+                f"{path}/{PROPERTY_KEY}",
+                data={"key": PROPERTY_KEY, "value": value, "version": {"number": number}},
+            ),
+            write=True,
+        )
+
+    def archive(self, entry: RemoteEntry) -> None:
+        def send() -> Any:
+            try:
+                return self.client.delete(f"{API}/content/{entry.remote_id}")
+            except requests.HTTPError as exc:
+                if _status_of(exc) == 404:
+                    return None  # already in the trash (a retried delete that had landed)
+                raise
+
+        self._call(f"archive {entry.title!r}", send, write=True)
+
+    def adopt(self, entry: RemoteEntry, key: str) -> RemoteEntry:
+        self._store_key(entry, key)
+        kind = KINDS_BY_NAME[entry.kind]
+        page_title = self._unkeyed.get(entry.remote_id) or entry.title
+        self._claim(entry.remote_id, key, page_title)
+        return RemoteEntry(
+            remote_id=entry.remote_id,
+            key=key,
+            kind=kind.name,
+            title=entry.title,
+            marker=entry.marker,
+            url=entry.url,
+        )
+
+
+def _is_record_collection(members: Sequence[KindSpec]) -> bool:
+    return len(members) == 1 and members[0].is_record
+
+
+def _key_of(content: Mapping[str, Any]) -> str | None:
+    """The document key in a content object's expanded ``prodops-sync`` property."""
+    props = ((content.get("metadata") or {}).get("properties") or {})
+    prop = props.get(PROPERTY_KEY) or {}
+    value = prop.get("value") if isinstance(prop, Mapping) else None
+    key = value.get("key") if isinstance(value, Mapping) else None
+    return key if isinstance(key, str) and key else None
+
+
+def _cql_string(value: str) -> str:
+    """A CQL string literal."""
+    return '"' + value.replace("\\", "\\\\").replace('"', '\\"') + '"'
+
+
+__all__ = [
+    "PROPERTY_KEY",
+    "ConfluenceRemote",
+    "classify_error",
+    "is_title_clash",
+    "make_classifier",
+]
