@@ -9,7 +9,6 @@ import pytest
 from click.testing import CliRunner
 
 from prodops_sync.cli import main
-
 from prodops_sync.formats.notion.richtext import plain_text
 from prodops_sync.remotes.notion import NotionRemote, classify_error
 from prodops_sync.remotes.retry import RequestRunner

@@ -22,6 +22,7 @@ import hashlib
 import json
 import time
 from collections.abc import Callable, Sequence
+from functools import partial
 from typing import Any
 
 import httpx
@@ -209,9 +210,7 @@ class NotionRemote(Remote):
                 ds_id = state.containers[collection]
                 self._write(
                     f"update database {collection!r}",
-                    lambda ds_id=ds_id, props=props: self.client.data_sources.update(
-                        ds_id, properties=props
-                    ),
+                    partial(self.client.data_sources.update, ds_id, properties=props),
                 )
                 state.containers[f"{collection}#schema"] = digest
 
@@ -225,7 +224,7 @@ class NotionRemote(Remote):
             title = block["child_database"].get("title", "")
             database = self._read(
                 f"read database {title!r}",
-                lambda block=block: self.client.databases.retrieve(block["id"]),
+                partial(self.client.databases.retrieve, block["id"]),
             )
             sources = database.get("data_sources") or []
             if sources and title not in found:
@@ -265,7 +264,7 @@ class NotionRemote(Remote):
             if cursor:
                 kwargs["start_cursor"] = cursor
             result = self._read(
-                describe, lambda kwargs=kwargs: self.client.data_sources.query(ds_id, **kwargs)
+                describe, partial(self.client.data_sources.query, ds_id, **kwargs)
             )
             pages.extend(result.get("results", []))
             if not result.get("has_more"):
@@ -309,7 +308,7 @@ class NotionRemote(Remote):
                 kwargs["start_cursor"] = cursor
             result = self._read(
                 "read blocks",
-                lambda kwargs=kwargs: self.client.blocks.children.list(block_id, **kwargs),
+                partial(self.client.blocks.children.list, block_id, **kwargs),
             )
             blocks.extend(result.get("results", []))
             if not result.get("has_more"):
@@ -400,9 +399,7 @@ class NotionRemote(Remote):
                 kwargs["after"] = after
             result = self._write(
                 "append blocks",
-                lambda parent_id=parent_id, kwargs=kwargs: self.client.blocks.children.append(
-                    parent_id, **kwargs
-                ),
+                partial(self.client.blocks.children.append, parent_id, **kwargs),
             )
             results.append([b["id"] for b in result.get("results", [])])
 
