@@ -47,6 +47,27 @@ def config_snippet(kind: str, standin: StandinServer) -> str:
     )
 
 
+def banner(
+    kind: str, standin: StandinServer, *, data_dir: Path | None, limit: float, token: str | None
+) -> str:
+    """What ``emulate`` prints at start-up: URL, ids, settings and a config snippet."""
+    lines = [f"{kind} stand-in listening on {standin.url}"]
+    if kind == "notion":
+        lines.append(f"root page id: {getattr(standin, 'root_page_id', '')}")
+    else:
+        home = getattr(standin, "homepage_id", "")
+        lines.append(f"space key: {getattr(standin, 'space_key', '')} (home page id {home})")
+    lines.append(
+        f"state: {data_dir if data_dir else 'in memory'}; "
+        f"rate limit: {f'{limit:g} req/s' if limit else 'off'}; "
+        f"token: {'fixed' if token else 'any'}"
+    )
+    lines.append("config snippet for prodops-sync.yaml:")
+    lines.append(config_snippet(kind, standin))
+    lines.append("Press Ctrl-C to stop.")
+    return "\n".join(lines)
+
+
 @click.command()
 @click.argument("kind", type=click.Choice(["notion", "confluence"]))
 @click.option("--host", default="127.0.0.1", show_default=True, help="Interface to bind.")
@@ -121,22 +142,9 @@ def emulate(
         standin.start()
     except OSError as exc:
         raise click.ClickException(f"cannot listen on {host}:{port}: {exc}") from exc
-    lines = [f"{kind} stand-in listening on {standin.url}"]
-    if kind == "notion":
-        lines.append(f"root page id: {getattr(standin, 'root_page_id', '')}")
-    else:
-        lines.append(f"space key: {space} (home page id {getattr(standin, 'homepage_id', '')})")
-    lines.append(
-        f"state: {data_dir if data_dir else 'in memory'}; "
-        f"rate limit: {f'{limit:g} req/s' if limit else 'off'}; "
-        f"token: {'fixed' if token else 'any'}"
-    )
-    lines.append("config snippet for prodops-sync.yaml:")
-    lines.append(config_snippet(kind, standin))
-    lines.append("Press Ctrl-C to stop.")
-    click.echo("\n".join(lines))
-    sys.stdout.flush()
     try:
+        click.echo(banner(kind, standin, data_dir=data_dir, limit=limit, token=token))
+        sys.stdout.flush()
         while True:
             # the server runs in its own thread; wait here until interrupted
             if not standin.running:

@@ -720,9 +720,9 @@ class NotionStandin(StandinServer):
                 raise validation_error(
                     f"body failed validation: body.{key} should be not present, instead was `...`."
                 )
-        if "markdown" in body or "template" in body:
+        if "markdown" in body or "template" in body or "position" in body:
             raise validation_error(
-                "The stand-in does not implement markdown or template page creation."
+                "The stand-in does not implement markdown, template or position on page creation."
             )
         parent, schema = self._parse_parent(body.get("parent"))
         schema_copy = copy.deepcopy(schema)
