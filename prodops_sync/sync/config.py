@@ -54,8 +54,11 @@ CONFIG_SCHEMA: dict[str, Any] = {
                 {
                     "if": {"properties": {"type": {"const": "notion"}}},
                     "then": {"$ref": "#/$defs/notion"},
-                    "else": {"$ref": "#/$defs/confluence"},
-                }
+                },
+                {
+                    "if": {"properties": {"type": {"const": "confluence"}}},
+                    "then": {"$ref": "#/$defs/confluence"},
+                },
             ],
         },
         "notion": {
