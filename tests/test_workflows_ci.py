@@ -59,6 +59,14 @@ def test_targets_lists_and_filters_on_credentials(clone: Path) -> None:
     assert ci.list_targets(config, available_only=True, environ=env) == ["notion"]
 
 
+def test_no_configuration_means_no_targets(tmp_path: Path) -> None:
+    """A repository that only validates (no prodops-sync.yaml): the sync jobs do nothing."""
+    out = subprocess.run([sys.executable, "-m", "prodops_sync.scaffold.ci", "targets"],
+                         cwd=tmp_path, capture_output=True, text=True, check=False)
+    assert out.returncode == 0 and out.stdout == "\n" and "no configuration" in out.stderr
+    assert ci.list_targets(tmp_path / "prodops-sync.yaml") == []
+
+
 def test_state_round_trip_through_its_branch(clone: Path, tmp_path: Path) -> None:
     state = clone / ".prodops-sync" / "state"
     # first run: no branch yet

@@ -30,9 +30,10 @@ from typing import Any
 
 import click
 
-from prodops_sync.sync.config import ConfigError, credentials, load_config
+from prodops_sync.sync.config import DEFAULT_CONFIG_NAME, ConfigError, credentials, load_config
 
 STATE_BRANCH = "prodops-sync-state"
+DEFAULT_STATE_DIR = ".prodops-sync/state"
 PULL_BRANCH = "prodops-sync/pull"
 STATE_REF = "refs/prodops-sync/state"
 """Local ref holding the state commit that ``state restore`` fetched (the parent for ``save``)."""
@@ -53,7 +54,12 @@ def list_targets(
     config: Path | None, *, available_only: bool = False, environ: Mapping[str, str] | None = None
 ) -> list[str]:
     """Names of the targets in ``config``; with ``available_only`` only those whose credentials
-    are present in ``environ`` (pull requests from forks and Dependabot get no secrets)."""
+    are present in ``environ`` (pull requests from forks and Dependabot get no secrets).
+
+    A repository without a configuration file has no targets: the workflows then validate only.
+    """
+    if not _config_path(config).exists():
+        return []
     cfg = load_config(config)
     names = sorted(cfg.targets)
     if not available_only:
@@ -299,9 +305,15 @@ def _fail(exc: Exception) -> None:
     sys.exit(1)
 
 
+def _config_path(config: Path | None) -> Path:
+    return config if config is not None else Path.cwd() / DEFAULT_CONFIG_NAME
+
+
 def _state_dir(config: Path | None, state_dir: Path | None) -> Path:
     if state_dir is not None:
         return state_dir
+    if not _config_path(config).exists():
+        return Path.cwd() / DEFAULT_STATE_DIR
     return load_config(config).state_dir
 
 
@@ -326,6 +338,8 @@ def targets_cmd(config: Path | None, available: bool, fmt: str) -> None:
         names = list_targets(config, available_only=available)
     except ConfigError as exc:
         _fail(exc)
+    if not _config_path(config).exists():
+        click.echo(f"{_config_path(config)}: no configuration, so no targets", err=True)
     click.echo(json.dumps(names) if fmt == "json" else "\n".join(names))
 
 
@@ -333,7 +347,7 @@ def targets_cmd(config: Path | None, available: bool, fmt: str) -> None:
 @_config_option
 def playbook_cmd(config: Path | None) -> None:
     """Print the playbook directory the configuration names (``playbook`` without one)."""
-    path = config or Path("prodops-sync.yaml")
+    path = _config_path(config)
     if not path.exists():
         click.echo("playbook")
         return
@@ -406,6 +420,9 @@ def pull_request_cmd(
     RESULTS are `pull --format json` outputs named TARGET.json (used for the body's page list).
     """
     repo = Path.cwd()
+    if not _config_path(config).exists():
+        click.echo("no configuration: no wiki edits to propose")
+        return
     try:
         cfg = load_config(config)
         playbook = os.path.relpath(cfg.playbook_dir, repo)
