@@ -223,7 +223,8 @@ def test_bad_cql_is_400(confluence_standin: ConfluenceStandin) -> None:
 
 
 def test_rate_limit_answers_429_with_retry_after() -> None:
-    with ConfluenceStandin(rate=2, burst=2) as standin:
+    # a slow refill (one token per 100 s) keeps the test independent of machine speed
+    with ConfluenceStandin(rate=0.01, burst=2) as standin:
         session = requests.Session()
         session.auth = ("u", "t")
         statuses = [session.get(f"{standin.url}/rest/api/space/PLAY", timeout=5) for _ in range(3)]

@@ -402,7 +402,8 @@ def test_unknown_and_unshared_ids_are_404_object_not_found(notion_standin: Notio
 
 
 def test_rate_limiter_answers_429_rate_limited_with_retry_after() -> None:
-    with NotionStandin(rate=3, burst=3) as standin:
+    # a slow refill (one token per 100 s) keeps the test independent of machine speed
+    with NotionStandin(rate=0.01, burst=3) as standin:
         c = client(standin, retry=False)
         for _ in range(3):
             c.search()
