@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import logging
 import time
 from collections.abc import Callable, Sequence
 from functools import partial
@@ -130,8 +131,12 @@ class NotionRemote(Remote):
         minute-rounded ``last_edited_time`` values are compared with (tests and benchmarks
         pass a stand-in's simulated clock)."""
         base_url = str(target.get("base_url", DEFAULT_BASE_URL)).rstrip("/")
+        # notion-client logs every failed request at WARNING on stderr; our runner reports
+        # failures itself, in one line.
+        logging.getLogger("notion_client").setLevel(logging.CRITICAL)
         client = Client(
             auth=creds.token,
+            log_level=logging.CRITICAL,
             base_url=base_url,
             notion_version=NOTION_VERSION,
             retry=False,  # RequestRunner owns retries

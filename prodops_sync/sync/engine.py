@@ -10,6 +10,7 @@ resumes without duplicates.
 from __future__ import annotations
 
 import posixpath
+import re
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path, PurePosixPath
@@ -85,8 +86,24 @@ class Report:
         }
 
 
+PENDING_URL = "https://prodops-sync.invalid/pending/"
+_NOTION_ID = re.compile(r"([0-9a-f]{8}-?[0-9a-f]{4}-?[0-9a-f]{4}-?[0-9a-f]{4}-?[0-9a-f]{12})$")
+
+
+def _page_id(url: str) -> str | None:
+    """The 32-hex page id at the end of a Notion URL or id, without dashes."""
+    match = _NOTION_ID.search(url.rstrip("/").split("?")[0].split("#")[0].lower())
+    return match.group(1).replace("-", "") if match else None
+
+
 class EngineResolver:
-    """Link resolver built from the state, the local playbook and the remote listing."""
+    """Link resolver built from the state, the local playbook and the remote listing.
+
+    A link to a document whose page does not exist yet (first push) resolves to a
+    placeholder URL under :data:`PENDING_URL` that maps back to the same key, so the page
+    is valid for the API and reads back unchanged; the engine rewrites such pages once
+    their targets exist.
+    """
 
     def __init__(self) -> None:
         self.urls: dict[str, str] = {}
@@ -95,14 +112,19 @@ class EngineResolver:
 
     def url_for(self, key: str) -> str | None:
         url = self.urls.get(key)
-        if url is None:
+        if url:
+            return url
+        if key in self.titles:
             self.misses.add(key)
-        return url
+            return PENDING_URL + key
+        return None
 
     def key_for_url(self, url: str) -> str | None:
-        bare = url.rstrip("/").rsplit("/", 1)[-1].rsplit("-", 1)[-1].replace("-", "")
+        if url.startswith(PENDING_URL):
+            return url[len(PENDING_URL) :] or None
+        wanted = _page_id(url)
         for key, known in self.urls.items():
-            if known == url or known.replace("-", "").endswith(bare):
+            if known == url or (wanted is not None and _page_id(known) == wanted):
                 return key
         return None
 
@@ -167,7 +189,8 @@ class Engine:
         for key, doc in local.items():
             self.resolver.titles[key] = doc.title
         for key, entry in self.entries.items():
-            self.resolver.urls.setdefault(key, entry.url)
+            if entry.url:
+                self.resolver.urls.setdefault(key, entry.url)
             self.resolver.titles.setdefault(key, entry.title)
         base = {
             key: _document_from_content(s.base)
