@@ -17,7 +17,7 @@ import yaml
 from prodops_sync.links import LinkResolver
 from prodops_sync.markdown import canonical
 from prodops_sync.model import Document, KindSpec, key_for_path, kind_for_path
-from prodops_sync.remotes.base import Remote, RemoteEntry
+from prodops_sync.remotes.base import Remote, RemoteConflict, RemoteEntry
 from prodops_sync.sync.localfiles import split_front_matter
 from prodops_sync.sync.state import SyncState
 
@@ -41,6 +41,8 @@ class FakeRemote(Remote):
         self.writes = 0
         self.fail_on_write: int | None = None
         self.crash_after_write = False
+        self.saved_meanwhile: set[str] = set()
+        """Keys whose page a wiki user saves between our plan and our write (a 409)."""
 
     # -- wiki user ---------------------------------------------------------------------------
     def page_for(self, key: str) -> FakePage:
@@ -115,6 +117,10 @@ class FakeRemote(Remote):
     ) -> RemoteEntry:
         self._write()
         page = self.pages[entry.remote_id]
+        if doc.key in self.saved_meanwhile:
+            self.saved_meanwhile.discard(doc.key)
+            self.user_edit(doc.key, body=page.doc.body + "\nSaved in the wiki meanwhile.\n")
+            raise RemoteConflict("page was saved in the wiki meanwhile (409)")
         page.doc = copy.deepcopy(doc)
         page.doc.path = None
         page.version += 1

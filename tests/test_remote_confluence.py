@@ -210,12 +210,6 @@ def test_concurrent_wiki_save_is_a_conflict_and_survives(pushed: Wiki) -> None:
     assert [e.status for e in log if e.method == "PUT"] == [409]
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="engine bug: Engine._push_one keeps state.docs[key].pending after RemoteConflict, "
-    "so the next run classifies the wiki edit as our own half-write (LOCAL_CHANGED) and a "
-    "push would overwrite it; the except RemoteConflict branch must clear pending",
-)
 def test_after_a_conflict_pull_merges_and_push_sends_both(pushed: Wiki) -> None:
     _push_during_wiki_save(pushed)
     pulled = pushed.pull()

@@ -275,3 +275,21 @@ def test_interrupted_update_push_resumes(playbook: Path, after: bool) -> None:
     for key in ("rituals/weekly", "rituals/roadmap"):
         assert "Big wins" in remote.page_for(key).doc.body
     assert set(statuses(make_engine(playbook, remote)).values()) == {Status.IN_SYNC}
+
+
+def test_a_save_between_plan_and_write_is_a_conflict_that_keeps_the_wiki_edit(
+    playbook: Path,
+) -> None:
+    remote = FakeRemote()
+    make_engine(playbook, remote).push()
+    path = playbook / "rituals" / "weekly.md"
+    path.write_text(path.read_text().replace("Wins", "Local wins"))
+    remote.saved_meanwhile.add("rituals/weekly")
+    report = make_engine(playbook, remote).push()
+    assert [o.action for o in report.outcomes] == ["skip-conflict"]
+    assert "Saved in the wiki meanwhile." in remote.page_for("rituals/weekly").doc.body
+    # The failed write must not be mistaken for our own half-finished write next time.
+    assert statuses(make_engine(playbook, remote))["rituals/weekly"] is Status.CONFLICT
+    again = make_engine(playbook, remote).push()
+    assert [o.action for o in again.outcomes] == ["skip-conflict"]
+    assert "Saved in the wiki meanwhile." in remote.page_for("rituals/weekly").doc.body

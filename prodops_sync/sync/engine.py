@@ -360,6 +360,9 @@ class Engine:
             try:
                 entry = self.remote.update(entry, item.local, item.remote, self.resolver)
             except RemoteConflict as exc:
+                # Nothing of ours landed: drop the journal entry, or the next run would
+                # take the wiki edit for our own half-finished write and overwrite it.
+                self.state.docs[item.key].pending = None
                 outcome.action = str(PushAction.SKIP_CONFLICT)
                 outcome.detail = f"{exc}; pull to merge"
                 self.store.save(self.state)
