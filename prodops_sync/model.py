@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import PurePosixPath
 from typing import Any
@@ -63,6 +64,15 @@ KINDS: tuple[KindSpec, ...] = (
 )
 
 KINDS_BY_NAME: dict[str, KindSpec] = {k.name: k for k in KINDS}
+
+
+def collections(kinds: Iterable[KindSpec]) -> dict[str, list[KindSpec]]:
+    """Kinds grouped by the collection (Notion database, Confluence parent page) they sync
+    into, in ``KINDS`` order."""
+    groups: dict[str, list[KindSpec]] = {}
+    for kind in kinds:
+        groups.setdefault(kind.collection, []).append(kind)
+    return groups
 
 
 def kind_for_path(relative: str) -> KindSpec | None:

@@ -11,10 +11,14 @@ from __future__ import annotations
 from abc import ABC, abstractmethod
 from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 from prodops_sync.links import LinkResolver
 from prodops_sync.model import Document, KindSpec
 from prodops_sync.sync.state import SyncState
+
+if TYPE_CHECKING:
+    from prodops_sync.remotes.retry import RequestRunner
 
 
 class RemoteError(Exception):
@@ -94,3 +98,17 @@ class Remote(ABC):
     @abstractmethod
     def writes_made(self) -> int:
         """Write requests made so far."""
+
+
+class HttpRemote(Remote, ABC):
+    """A remote whose requests all go through one :class:`RequestRunner`, which counts them."""
+
+    runner: RequestRunner
+
+    @property
+    def requests_made(self) -> int:
+        return self.runner.requests
+
+    @property
+    def writes_made(self) -> int:
+        return self.runner.writes

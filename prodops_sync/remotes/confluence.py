@@ -55,8 +55,8 @@ from prodops_sync.formats.confluence.properties import (
     split_page,
 )
 from prodops_sync.links import LinkResolver
-from prodops_sync.model import KINDS_BY_NAME, Document, KindSpec
-from prodops_sync.remotes.base import Remote, RemoteConflict, RemoteEntry, RemoteError
+from prodops_sync.model import KINDS_BY_NAME, Document, KindSpec, collections
+from prodops_sync.remotes.base import HttpRemote, RemoteConflict, RemoteEntry, RemoteError
 from prodops_sync.remotes.confluence_titles import (
     PageTitles,
     TitleResolver,
@@ -205,7 +205,7 @@ def _version_message(storage: str, title: str) -> str:
     return f"{VERSION_MESSAGE} ({digest})"
 
 
-class ConfluenceRemote(Remote):
+class ConfluenceRemote(HttpRemote):
     """Sync target backed by the Confluence v1 REST API (or a stand-in speaking it)."""
 
     label = "confluence"
@@ -276,26 +276,10 @@ class ConfluenceRemote(Remote):
     def _get(self, describe: str, path: str, **params: Any) -> Any:
         return self._call(describe, lambda: self.client.get(path, params=params or None))
 
-    @property
-    def requests_made(self) -> int:
-        return self.runner.requests
-
-    @property
-    def writes_made(self) -> int:
-        return self.runner.writes
-
     # -- containers ------------------------------------------------------------------------
 
-    @staticmethod
-    def collections(kinds: Sequence[KindSpec]) -> dict[str, list[KindSpec]]:
-        """Kinds grouped by the collection (parent page) they sync into."""
-        groups: dict[str, list[KindSpec]] = {}
-        for kind in kinds:
-            groups.setdefault(kind.collection, []).append(kind)
-        return groups
-
     def prepare(self, state: SyncState, kinds: Sequence[KindSpec], *, create: bool) -> None:
-        groups = self.collections(kinds)
+        groups = collections(kinds)
         records = [c for c, members in groups.items() if _is_record_collection(members)]
         self.titles.reserved.update(records)
         if ROOT_COLLECTION not in state.containers:
@@ -392,7 +376,7 @@ class ConfluenceRemote(Remote):
         root = state.containers.get(ROOT_COLLECTION)
         if not root:
             return []
-        groups = self.collections(kinds)
+        groups = collections(kinds)
         self.containers = dict(state.containers)
         by_parent = {state.containers[c]: c for c in groups if c in state.containers}
         cql = f"space = {_cql_string(self.space)} and ancestor = {root} and type = page"

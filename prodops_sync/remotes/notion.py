@@ -34,8 +34,8 @@ from prodops_sync.formats.notion import properties as notion_props
 from prodops_sync.formats.notion.blocks import from_blocks, to_blocks
 from prodops_sync.formats.notion.requests import AppendStep, plan_append_requests, resolve
 from prodops_sync.links import LinkResolver
-from prodops_sync.model import KINDS_BY_NAME, Document, KindSpec
-from prodops_sync.remotes.base import Remote, RemoteEntry, RemoteError
+from prodops_sync.model import KINDS_BY_NAME, Document, KindSpec, collections
+from prodops_sync.remotes.base import HttpRemote, RemoteEntry, RemoteError
 from prodops_sync.remotes.notion_diff import Delete, Insert, Op, Update, count_writes, diff_blocks
 from prodops_sync.remotes.retry import (
     RETRYABLE_STATUSES,
@@ -104,7 +104,7 @@ def _rich(text: str) -> list[dict[str, Any]]:
     return [{"type": "text", "text": {"content": text}}]
 
 
-class NotionRemote(Remote):
+class NotionRemote(HttpRemote):
     """Sync target backed by the Notion API (or a stand-in speaking it)."""
 
     label = "notion"
@@ -156,26 +156,10 @@ class NotionRemote(Remote):
     ) -> Any:
         return self.runner.call(send, write=True, describe=describe, before_retry=before_retry)
 
-    @property
-    def requests_made(self) -> int:
-        return self.runner.requests
-
-    @property
-    def writes_made(self) -> int:
-        return self.runner.writes
-
     def _now(self) -> float:
         return self.clock()
 
     # -- containers ------------------------------------------------------------------------
-
-    @staticmethod
-    def collections(kinds: Sequence[KindSpec]) -> dict[str, list[KindSpec]]:
-        """Kinds grouped by the collection (database) they sync into."""
-        groups: dict[str, list[KindSpec]] = {}
-        for kind in kinds:
-            groups.setdefault(kind.collection, []).append(kind)
-        return groups
 
     def database_properties(self, collection: str, kinds: Sequence[KindSpec]) -> dict[str, Any]:
         """The data source's properties: the union of its kinds' schema-derived properties,
@@ -197,9 +181,9 @@ class NotionRemote(Remote):
         return props
 
     def prepare(self, state: SyncState, kinds: Sequence[KindSpec], *, create: bool) -> None:
-        missing = [c for c in self.collections(kinds) if c not in state.containers]
+        missing = [c for c in collections(kinds) if c not in state.containers]
         existing = self._find_databases() if missing else {}
-        for collection, members in self.collections(kinds).items():
+        for collection, members in collections(kinds).items():
             props = self.database_properties(collection, members)
             digest = hashlib.sha256(json.dumps(props, sort_keys=True).encode()).hexdigest()[:16]
             if collection not in state.containers:
@@ -251,7 +235,7 @@ class NotionRemote(Remote):
 
     def list_entries(self, state: SyncState, kinds: Sequence[KindSpec]) -> list[RemoteEntry]:
         entries: list[RemoteEntry] = []
-        for collection, members in self.collections(kinds).items():
+        for collection, members in collections(kinds).items():
             ds_id = state.containers.get(collection)
             if not ds_id:
                 continue

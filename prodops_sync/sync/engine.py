@@ -16,6 +16,7 @@ from dataclasses import dataclass, field
 from pathlib import Path, PurePosixPath
 from typing import Any
 
+from prodops_sync.links import MappingResolver
 from prodops_sync.model import KINDS, KINDS_BY_NAME, Document, KindSpec, content_hash, content_of
 from prodops_sync.remotes.base import Remote, RemoteConflict, RemoteEntry
 from prodops_sync.sync.files import atomic_write_text, slugify, unique_stem
@@ -96,7 +97,7 @@ def _page_id(url: str) -> str | None:
     return match.group(1).replace("-", "") if match else None
 
 
-class EngineResolver:
+class EngineResolver(MappingResolver):
     """Link resolver built from the state, the local playbook and the remote listing.
 
     A link to a document whose page does not exist yet (first push) resolves to a
@@ -106,8 +107,7 @@ class EngineResolver:
     """
 
     def __init__(self) -> None:
-        self.urls: dict[str, str] = {}
-        self.titles: dict[str, str] = {}
+        super().__init__()
         self.misses: set[str] = set()
 
     def url_for(self, key: str) -> str | None:
@@ -128,14 +128,6 @@ class EngineResolver:
                 return key
         return None
 
-    def title_for(self, key: str) -> str | None:
-        return self.titles.get(key)
-
-    def key_for_title(self, title: str) -> str | None:
-        for key, known in self.titles.items():
-            if known == title:
-                return key
-        return None
 
 
 LocalLoader = Callable[[Path], tuple[dict[str, Document], list[str]]]
