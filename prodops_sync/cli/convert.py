@@ -23,26 +23,56 @@ FORMATS = ("markdown", "notion", "confluence")
 _ISO_DATE = re.compile(r"\A\d{4}-\d{2}-\d{2}\Z")
 _FRONT_MATTER = re.compile(r"\A---\n(.*?\n)?---\n", re.S)
 
-Converter = Callable[[str, "str | None"], str]
-"""(input text, kind or None) -> output text."""
+Converter = Callable[[str, "str | None", str], str]
+"""(input text, kind or None, file name) -> output text."""
 
 
 class ConvertError(Exception):
     """Bad input for a conversion (reported as one line, exit 1)."""
 
 
-def split_front_matter(text: str) -> tuple[dict[str, Any] | None, str]:
-    """``(fields, body)``; fields is None when the text has no front matter."""
+YAML_SUFFIXES = (".yaml", ".yml")
+
+
+def _fields(yaml_text: str, name: str, line_offset: int = 0) -> dict[str, Any]:
+    """Parse fields with the playbook's own YAML reader (duplicate keys and alias bombs are
+    refused, dates kept as ISO strings), reporting the file position of any problem."""
+    from prodops_sync.playbook import PlaybookError, parse_yaml
+
+    try:
+        fields, _positions = parse_yaml(yaml_text, name, line_offset)
+    except PlaybookError as exc:
+        raise ConvertError(f"line {exc.line}, column {exc.column}: {exc.message}") from exc
+    if fields is None:
+        return {}
+    if not isinstance(fields, dict):
+        raise ConvertError("the fields must be a YAML mapping")
+    return _iso(fields)
+
+
+def split_front_matter(text: str, name: str = "-") -> tuple[dict[str, Any] | None, str]:
+    """``(fields, body)``; fields is None when the text has no front matter. A YAML
+    playbook file (``name`` ending in .yaml) is all fields and no body."""
+    if name.endswith(YAML_SUFFIXES):
+        return _fields(text, name), ""
     match = _FRONT_MATTER.match(text)
     if not match:
         return None, text
-    try:
-        fields = yaml.safe_load(match.group(1) or "") or {}
-    except yaml.YAMLError as exc:
-        raise ConvertError(f"front matter is not valid YAML: {exc}") from exc
-    if not isinstance(fields, dict):
-        raise ConvertError("front matter must be a mapping")
-    return _iso(fields), text[match.end():]
+    return _fields(match.group(1) or "", name, line_offset=1), text[match.end():]
+
+
+def infer_kind(name: str) -> str | None:
+    """The playbook kind of a file from its path (``.../rituals/x.md`` -> ``ritual``)."""
+    from pathlib import PurePath
+
+    from prodops_sync.model import kind_for_path
+
+    parts = PurePath(name).parts
+    for tail in (parts[-2:], parts[-1:]):
+        kind = kind_for_path("/".join(tail)) if tail else None
+        if kind is not None:
+            return kind.name
+    return None
 
 
 def _iso(value: Any) -> Any:
@@ -78,13 +108,13 @@ def _schema(kind: str) -> dict[str, Any]:
     return load_schema(kind)
 
 
-def markdown_to_notion(text: str, kind: str | None) -> str:
+def markdown_to_notion(text: str, kind: str | None, name: str = "-") -> str:
     """Markdown (optionally with front matter) -> Notion JSON: a block array, or with
     ``kind`` a ``{"properties": ..., "children": [...]}`` object for pages.create."""
     from prodops_sync.formats.notion.blocks import to_blocks
     from prodops_sync.formats.notion.properties import fields_to_properties
 
-    fields, body = split_front_matter(text)
+    fields, body = split_front_matter(text, name)
     blocks = to_blocks(body)
     if kind is None:
         return json.dumps(blocks, ensure_ascii=False, indent=2)
@@ -93,7 +123,7 @@ def markdown_to_notion(text: str, kind: str | None) -> str:
                       indent=2)
 
 
-def notion_to_markdown(text: str, kind: str | None) -> str:
+def notion_to_markdown(text: str, kind: str | None, name: str = "-") -> str:
     """Notion JSON (a block array, an API list response ``{"results": [...]}``, or a page
     object with ``children`` and ``properties``) -> canonical Markdown."""
     from prodops_sync.formats.notion.blocks import from_blocks
@@ -118,23 +148,25 @@ def notion_to_markdown(text: str, kind: str | None) -> str:
     return with_front_matter(properties_to_fields(properties, _schema(kind)), body)
 
 
-def markdown_to_confluence(text: str, kind: str | None) -> str:
+def markdown_to_confluence(text: str, kind: str | None, name: str = "-") -> str:
     """Markdown -> Confluence storage XHTML; with ``kind`` the front matter becomes the
     page-properties macro at the top of the page."""
     from prodops_sync.formats.confluence import StorageFormatError, to_storage
     from prodops_sync.formats.confluence.properties import collection_label, fields_to_storage
 
     try:
-        if kind is None:
+        if kind is None and not name.endswith(YAML_SUFFIXES):
             return to_storage(canonical(text)) + "\n"
-        fields, body = split_front_matter(text)
+        fields, body = split_front_matter(text, name)
+        if kind is None:
+            raise ConvertError("a YAML playbook file needs --kind (or a playbook path)")
         props = fields_to_storage(fields or {}, _schema(kind), label=collection_label(kind))
         return props + to_storage(canonical(body)) + "\n"
     except StorageFormatError as exc:
         raise ConvertError(exc.reason) from exc
 
 
-def confluence_to_markdown(text: str, kind: str | None) -> str:
+def confluence_to_markdown(text: str, kind: str | None, name: str = "-") -> str:
     """Confluence storage XHTML -> canonical Markdown; with ``kind`` a page-properties macro
     at the top becomes front matter."""
     from prodops_sync.formats.confluence import StorageFormatError, from_storage
@@ -169,6 +201,9 @@ CONVERTERS: dict[tuple[str, str], Converter] = {
 def convert(source: str, target: str, kind: str | None, file: Any) -> None:
     """Convert FILE (or - for stdin) from one format to another and print the result.
 
+    A YAML playbook file (release tiers, risks.yaml) converts as fields only; its kind is
+    taken from its path when --kind is not given.
+
     \b
     prodops-sync convert --from markdown --to notion playbook/charter.md
     prodops-sync convert --from notion --to markdown blocks.json
@@ -178,13 +213,15 @@ def convert(source: str, target: str, kind: str | None, file: Any) -> None:
         click.echo(f"convert: no converter from {source} to {target}", err=True)
         sys.exit(2)
     name = getattr(file, "name", "-")
+    if kind is None and source == "markdown" and name.endswith(YAML_SUFFIXES):
+        kind = infer_kind(name)
     try:
         text = file.read()
     except (OSError, UnicodeDecodeError) as exc:
         click.echo(f"{name}: cannot read: {exc}", err=True)
         sys.exit(2)
     try:
-        output = converter(text, kind)
+        output = converter(text, kind, name)
     except ConvertError as exc:
         click.echo(f"{name}: {exc}", err=True)
         sys.exit(1)

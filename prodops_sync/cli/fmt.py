@@ -13,14 +13,19 @@ DEFAULT_PATHS = ("playbook",)
 
 
 def markdown_files(paths: tuple[str, ...]) -> list[Path]:
-    """Every ``.md`` file named in ``paths`` or found below a named directory, sorted."""
+    """Every ``.md`` file named in ``paths`` or found below a named directory, sorted.
+    Other files named explicitly (YAML playbook files, as pre-commit may pass them) are
+    skipped."""
     files: list[Path] = []
     for name in paths or DEFAULT_PATHS:
         path = Path(name)
         if path.is_dir():
             files.extend(sorted(p for p in path.rglob("*.md") if p.is_file()))
-        elif path.is_file():
+        elif path.is_file() and path.suffix == ".md":
             files.append(path)
+        elif path.is_file():
+            # YAML playbook files have no canonical Markdown form; pull keeps their layout.
+            continue
         else:
             raise click.UsageError(f"{name}: no such file or directory")
     return files
