@@ -238,3 +238,14 @@ def test_push_killed_after_a_write_then_rerun_matches_clean_push(
         assert _snapshot(standin) == expected  # same pages, same content, no duplicates
         plan = _engine(ws, standin, None).build_plan()
         assert {str(i.status) for i in plan} == {"in-sync"}
+
+
+def test_retries_are_counted_in_the_summary(ws: Workspace, notion_standin: Any) -> None:
+    ws.run("push")
+    ws.edit(RITUAL_FILE, "Longer is not better.", "Longer is rarely better.")
+    notion_standin.faults.fail_next("503", times=1, match="PATCH")
+    result = ws.run("push")
+    assert result.exit_code == 0, result.output
+    assert "(2 writes, 1 retried)" in result.output  # the failed attempt counts too
+    data = ws.run_json("plan")
+    assert data["retries"] == 0 and {d["status"] for d in data["documents"]} == {"in-sync"}

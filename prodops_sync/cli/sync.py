@@ -92,6 +92,7 @@ def render_text(report: Report) -> str:
         lines.append(
             f"{len(report.items)} documents: {in_sync} in sync, {len(changed)} to sync; "
             f"{report.requests} requests"
+            + (f" ({report.retries} retried)" if report.retries else "")
         )
         return "\n".join(lines)
     for o in report.outcomes:
@@ -119,9 +120,10 @@ def summary_line(report: Report) -> str:
             f"{report.count('delete')} deleted",
         ]
     parts.append(f"{len(report.conflicts)} conflicts")
+    retried = f", {report.retries} retried" if report.retries else ""
     return (
         f"{report.mode} {verb}done: {', '.join(parts)}; "
-        f"{report.requests} requests ({report.writes} writes)"
+        f"{report.requests} requests ({report.writes} writes{retried})"
     )
 
 
@@ -150,25 +152,7 @@ def plan(target_name: str | None, config_path: Path | None, fmt: str) -> None:
     3 conflicts (documents changed differently on both sides).
     """
 
-    def action() -> Report:
-        engine = _engine(config_path, target_name, fmt)
-        items = engine.build_plan()
-        report = Report("plan", items)
-        report.requests = engine.remote.requests_made
-        report.writes = engine.remote.writes_made
-        # A plan "has conflicts" when push would skip documents.
-        report.outcomes = [
-            _conflict_outcome(i) for i in items if i.status == "conflict"
-        ]
-        return report
-
-    _run(action, fmt)
-
-
-def _conflict_outcome(item: Any) -> Any:
-    from prodops_sync.sync.engine import Outcome
-
-    return Outcome(item.key, item.title, item.status, "conflict")
+    _run(lambda: _engine(config_path, target_name, fmt).plan(), fmt)
 
 
 @click.command("push")

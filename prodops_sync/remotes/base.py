@@ -99,6 +99,11 @@ class Remote(ABC):
     def writes_made(self) -> int:
         """Write requests made so far."""
 
+    @property
+    def retries_made(self) -> int:
+        """Requests retried so far (after 429, 5xx, timeouts, dropped connections)."""
+        return 0
+
 
 class HttpRemote(Remote, ABC):
     """A remote whose requests all go through one :class:`RequestRunner`, which counts them."""
@@ -112,3 +117,7 @@ class HttpRemote(Remote, ABC):
     @property
     def writes_made(self) -> int:
         return self.runner.writes
+
+    @property
+    def retries_made(self) -> int:
+        return self.runner.retries

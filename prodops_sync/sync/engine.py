@@ -54,6 +54,7 @@ class Report:
     outcomes: list[Outcome] = field(default_factory=list)
     requests: int = 0
     writes: int = 0
+    retries: int = 0
     dry_run: bool = False
 
     def count(self, action: str) -> int:
@@ -72,6 +73,7 @@ class Report:
             "dry_run": self.dry_run,
             "requests": self.requests,
             "writes": self.writes,
+            "retries": self.retries,
             "documents": [
                 {
                     "key": item.key,
@@ -251,6 +253,19 @@ class Engine:
             docs[key] = self.remote.fetch(entry, key, self.resolver)
         return docs
 
+    def plan(self) -> Report:
+        """The plan as a report (no writes). Documents in conflict are listed as outcomes,
+        so that a plan with conflicts exits like a push that would skip them."""
+        items = self.build_plan()
+        report = Report("plan", items)
+        report.outcomes = [
+            Outcome(i.key, i.title, i.status, "conflict")
+            for i in items
+            if i.status is Status.CONFLICT
+        ]
+        self._count(report)
+        return report
+
     # -- push -------------------------------------------------------------------------------
 
     def push(
@@ -292,12 +307,17 @@ class Engine:
             if not dry_run:
                 self.state.synced_at = self.state.synced_at or ""
                 self.store.save(self.state)
-            report.requests = self.remote.requests_made
-            report.writes = self.remote.writes_made
+            self._count(report)
             return report
         finally:
             if lock is not None:
                 lock.release()
+
+    def _count(self, report: Report) -> None:
+        """Copy the remote's request counters into ``report``."""
+        report.requests = self.remote.requests_made
+        report.writes = self.remote.writes_made
+        report.retries = self.remote.retries_made
 
     def _refresh_markers(self, items: list[PlanItem]) -> None:
         """A page whose marker moved but whose content did not (our own write bumped its
@@ -407,8 +427,7 @@ class Engine:
                 report.outcomes.append(self._pull_one(item, dry_run=dry_run, prune=prune))
             if not dry_run:
                 self.store.save(self.state)
-            report.requests = self.remote.requests_made
-            report.writes = self.remote.writes_made
+            self._count(report)
             return report
         finally:
             if lock is not None:
