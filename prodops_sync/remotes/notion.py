@@ -28,7 +28,7 @@ from typing import Any
 
 import httpx
 from notion_client import APIResponseError, Client
-from notion_client.errors import RequestTimeoutError
+from notion_client.errors import HTTPResponseError, RequestTimeoutError
 
 from prodops_sync.formats.notion import properties as notion_props
 from prodops_sync.formats.notion.blocks import from_blocks, to_blocks
@@ -36,7 +36,7 @@ from prodops_sync.formats.notion.requests import AppendStep, plan_append_request
 from prodops_sync.links import LinkResolver
 from prodops_sync.model import KINDS_BY_NAME, Document, KindSpec, collections
 from prodops_sync.remotes.base import HttpRemote, RemoteEntry, RemoteError
-from prodops_sync.remotes.notion_diff import Delete, Insert, Op, Update, count_writes, diff_blocks
+from prodops_sync.remotes.notion_diff import Delete, Insert, Op, Update, cheapest_ops
 from prodops_sync.remotes.retry import (
     RETRYABLE_STATUSES,
     Failure,
@@ -68,8 +68,12 @@ def _iso_to_epoch(value: str) -> float:
 
 
 def classify_error(exc: Exception) -> Failure | None:
-    """Describe a notion-client/httpx exception for the retry runner."""
-    if isinstance(exc, APIResponseError):
+    """Describe a notion-client/httpx exception for the retry runner.
+
+    ``HTTPResponseError`` covers both Notion-shaped errors (``APIResponseError``) and the
+    ``UnknownHTTPResponseError`` notion-client raises for a non-JSON answer, e.g. a 502 or
+    503 page from a gateway in front of the API: those are retried like any other 5xx."""
+    if isinstance(exc, APIResponseError | HTTPResponseError):
         status = exc.status
         retry_after = parse_retry_after(exc.headers.get("retry-after")) if exc.headers else None
         if status in RETRYABLE_STATUSES:
@@ -409,7 +413,7 @@ class NotionRemote(HttpRemote):
                     lambda: self.client.pages.update(entry.remote_id, properties=changed),
                 )
         new_blocks = to_blocks(doc.body, current_key=doc.key, resolver=resolver)
-        ops = diff_blocks(entry.remote_id, current.extra["blocks"], new_blocks)
+        ops = cheapest_ops(entry.remote_id, current.extra["blocks"], new_blocks)
         for op in ops:
             self._apply(op)
         page = self._read("read page", lambda: self.client.pages.retrieve(entry.remote_id))
@@ -447,4 +451,4 @@ def _fail(doc: Document) -> RemoteEntry:
     raise RemoteError(f"notion: page for {doc.key} has no kind after writing")
 
 
-__all__ = ["NOTION_VERSION", "NotionRemote", "count_writes"]
+__all__ = ["NOTION_VERSION", "NotionRemote"]

@@ -145,6 +145,28 @@ def _updatable_in_place(olds: list[Block], news: list[Block], kept: set[str]) ->
     return True
 
 
+def rewrite_ops(parent_id: str, old: list[Block], new: list[Block]) -> list[Op] | None:
+    """The delete-everything-and-append alternative, or None when the page holds
+    placeholders (blocks we keep by id cannot survive a rewrite in place)."""
+    if any(is_placeholder(b) for b in new):
+        return None
+    ops: list[Op] = [Delete(b["id"]) for b in old]
+    if new:
+        ops.append(Insert(parent_id, None, list(new)))
+    return ops
+
+
+def cheapest_ops(parent_id: str, old: list[Block], new: list[Block]) -> list[Op]:
+    """The block-level diff, unless rewriting the page costs fewer write requests (a rare
+    case: many scattered insertions into a short page). Ties go to the diff, which keeps
+    block ids, comments and the Free plan's lifetime block budget."""
+    diff = diff_blocks(parent_id, old, new)
+    rewrite = rewrite_ops(parent_id, old, new)
+    if rewrite is not None and count_writes(rewrite) < count_writes(diff):
+        return rewrite
+    return diff
+
+
 def count_writes(ops: list[Op]) -> int:
     """Write requests ``ops`` cost (an insert of more than 100 blocks costs more)."""
     total = 0
