@@ -176,7 +176,11 @@ def simple_loader(root: Path) -> tuple[dict[str, Document], list[str]]:
             front, body = text, ""
         else:
             front, body = split_front_matter(text)
-        fields = _iso_dates(yaml.safe_load(front) or {})
+        try:
+            fields = _iso_dates(yaml.safe_load(front) or {})
+        except yaml.YAMLError:
+            errors.append(f"{rel}: YAML error")
+            continue
         assert isinstance(fields, dict)
         key = key_for_path(rel)
         docs[key] = Document(key, kind.name, fields, canonical(body), rel)

@@ -293,3 +293,16 @@ def test_a_save_between_plan_and_write_is_a_conflict_that_keeps_the_wiki_edit(
     again = make_engine(playbook, remote).push()
     assert [o.action for o in again.outcomes] == ["skip-conflict"]
     assert "Saved in the wiki meanwhile." in remote.page_for("rituals/weekly").doc.body
+
+
+def test_pull_never_overwrites_a_file_that_does_not_load(playbook: Path) -> None:
+    remote = FakeRemote()
+    make_engine(playbook, remote).push()
+    remote.user_edit("rituals/weekly", cadence="monthly")
+    path = playbook / "rituals" / "weekly.md"
+    broken = path.read_text().replace("cadence: weekly", "cadence: [weekly")  # YAML error
+    path.write_text(broken)
+    report = make_engine(playbook, remote).pull()
+    assert [(o.key, o.action) for o in report.outcomes] == [("rituals/weekly", "conflict")]
+    assert "cannot be read" in report.outcomes[0].detail
+    assert path.read_text() == broken

@@ -13,6 +13,7 @@ import posixpath
 import re
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
+from datetime import UTC, datetime
 from pathlib import Path, PurePosixPath
 from typing import Any
 
@@ -305,13 +306,16 @@ class Engine:
             for item in deferred:
                 self._relink(item, dry_run=dry_run)
             if not dry_run:
-                self.state.synced_at = self.state.synced_at or ""
-                self.store.save(self.state)
+                self._finish()
             self._count(report)
             return report
         finally:
             if lock is not None:
                 lock.release()
+
+    def _finish(self) -> None:
+        self.state.synced_at = datetime.now(UTC).isoformat(timespec="seconds")
+        self.store.save(self.state)
 
     def _count(self, report: Report) -> None:
         """Copy the remote's request counters into ``report``."""
@@ -426,7 +430,7 @@ class Engine:
                 self.progress(n, len(work), f"{item.pull} {item.title}")
                 report.outcomes.append(self._pull_one(item, dry_run=dry_run, prune=prune))
             if not dry_run:
-                self.store.save(self.state)
+                self._finish()
             self._count(report)
             return report
         finally:
@@ -467,6 +471,17 @@ class Engine:
             self._record(item.key, item.remote, entry)
         elif action in (PullAction.WRITE, PullAction.CREATE):
             assert item.remote is not None and entry is not None
+            path = self._path_for(item)
+            if item.local is None and (self.playbook_dir / path).exists():
+                # The file is there but did not load (broken YAML, say): it may hold an
+                # edit nobody committed yet, so it is never overwritten.
+                outcome.action = "conflict"
+                outcome.path = path
+                outcome.detail = (
+                    "the file exists but cannot be read; fix it (prodops-sync validate) "
+                    "and pull again"
+                )
+                return outcome
             outcome.path = self._write_local(item, item.remote)
             if entry.key is None:  # created in the wiki: give the page its identity
                 entry = self.remote.adopt(entry, item.key)

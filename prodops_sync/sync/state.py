@@ -51,7 +51,7 @@ class SyncState:
     """Remote containers by collection name (Notion data source ids, Confluence page ids)."""
     docs: dict[str, DocState] = field(default_factory=dict)
     synced_at: str | None = None
-    """Remote-clock time (ISO 8601) when the last sync started."""
+    """When the last push or pull finished (UTC, ISO 8601); informational."""
 
     def to_json(self) -> str:
         """Serialise (stable key order, so the file diffs well in git)."""
