@@ -67,8 +67,9 @@ def _iso_to_epoch(value: str) -> float:
     return datetime.fromisoformat(value.replace("Z", "+00:00")).timestamp()
 
 
-def classify_error(exc: Exception) -> Failure | None:
-    """Describe a notion-client/httpx exception for the retry runner.
+def classify_error(exc: Exception, token_env: str = "NOTION_TOKEN") -> Failure | None:
+    """Describe a notion-client/httpx exception for the retry runner (a 401 message names
+    ``token_env``, the variable the token came from).
 
     ``HTTPResponseError`` covers both Notion-shaped errors (``APIResponseError``) and the
     ``UnknownHTTPResponseError`` notion-client raises for a non-JSON answer, e.g. a 502 or
@@ -80,8 +81,7 @@ def classify_error(exc: Exception) -> Failure | None:
             return Failure(True, status, retry_after, ambiguous=status >= 500,
                            message=f"HTTP {status} {exc.code}")
         hints = {
-            401: "the token was rejected (401): check the environment variable named by "
-                 "token_env",
+            401: f"the token was rejected (401): check the environment variable {token_env}",
             403: "the integration lacks a capability (403): give it read, update and insert "
                  "content capabilities",
             404: "not found (404): the page or database does not exist or is not shared with "
@@ -147,7 +147,8 @@ class NotionRemote(HttpRemote):
             timeout_ms=30_000,
         )
         rate = float(target.get("requests_per_second", 3))
-        runner = RequestRunner(classify_error, limiter=RateLimiter(rate), service="notion")
+        classify = partial(classify_error, token_env=str(target.get("token_env", "NOTION_TOKEN")))
+        runner = RequestRunner(classify, limiter=RateLimiter(rate), service="notion")
         return cls(client, str(target.get("root_page")), runner=runner, clock=clock)
 
     # -- requests -------------------------------------------------------------------------
