@@ -44,7 +44,10 @@ def prepare_workdir(workdir: Path, standin_url: str, target: str, extra: dict[st
         shutil.rmtree(workdir / "playbook")
     shutil.rmtree(workdir / ".prodops-sync", ignore_errors=True)
     shutil.copytree(example_playbook_dir(), workdir / "playbook")
-    spec: dict[str, Any] = {"type": target, "token_env": DEMO_TOKEN_ENV, **extra}
+    # The stand-in runs in this process: no need for the real services' rate limits.
+    spec: dict[str, Any] = {
+        "type": target, "token_env": DEMO_TOKEN_ENV, "requests_per_second": 200, **extra
+    }
     if target == "notion":
         spec["base_url"] = standin_url
     else:
