@@ -34,8 +34,8 @@ from prodops_sync.formats.notion import properties as notion_props
 from prodops_sync.formats.notion.blocks import from_blocks, to_blocks
 from prodops_sync.formats.notion.requests import AppendStep, plan_append_requests, resolve
 from prodops_sync.links import LinkResolver
-from prodops_sync.model import KINDS_BY_NAME, Document, KindSpec, collections
-from prodops_sync.remotes.base import HttpRemote, RemoteEntry, RemoteError
+from prodops_sync.model import KINDS_BY_NAME, Document, KindSpec, collections, content_hash
+from prodops_sync.remotes.base import HttpRemote, RemoteConflict, RemoteEntry, RemoteError
 from prodops_sync.remotes.notion_diff import Delete, Insert, Op, Update, cheapest_ops
 from prodops_sync.remotes.retry import (
     RETRYABLE_STATUSES,
@@ -56,6 +56,8 @@ SINGLETON_COLLECTION = "Playbook"
 # A page whose last_edited_time is this close to "now" may have been edited again within the
 # same minute (Notion rounds the timestamp down), so its marker proves nothing.
 AMBIGUOUS_SECONDS = 120
+# Suffix of a marker read while its minute may still have been open (see _entry).
+PROVISIONAL = "~"
 _START = "__start__"  # insert position: before the first child
 # Block types that are separate pages, not content: never descend into them.
 _NOT_CONTENT = frozenset({"child_page", "child_database"})
@@ -280,16 +282,23 @@ class NotionRemote(HttpRemote):
                 title = _plain(value.get("title", []))
         edited = str(page.get("last_edited_time", ""))
         self._pages[page["id"]] = page
-        recent = bool(edited) and self._now() - _iso_to_epoch(edited) < AMBIGUOUS_SECONDS
+        recent = self._recent(edited)
         return RemoteEntry(
             remote_id=page["id"],
             key=key,
             kind=kind_name,
             title=title,
-            marker=edited,
+            # A timestamp whose minute may not be over proves nothing about later edits in
+            # that minute: mark it provisional, so the settled value differs from it and the
+            # next run reads the page once (an edit made in the same minute as our own write
+            # would otherwise never be seen).
+            marker=f"{edited}{PROVISIONAL}" if recent else edited,
             url=str(page.get("url", "")),
             maybe_changed=recent,
         )
+
+    def _recent(self, edited: str) -> bool:
+        return bool(edited) and self._now() - _iso_to_epoch(edited) < AMBIGUOUS_SECONDS
 
     # -- reading ---------------------------------------------------------------------------
 
@@ -400,8 +409,7 @@ class NotionRemote(HttpRemote):
     def update(
         self, entry: RemoteEntry, doc: Document, current: Document | None, resolver: LinkResolver
     ) -> RemoteEntry:
-        if current is None or "blocks" not in current.extra:
-            current = self.fetch(entry, doc.key, resolver)
+        current = self._recheck(entry, doc, current, resolver)
         if current.fields != doc.fields or entry.key != doc.key:
             new_props = self._page_properties(doc)
             old_props = self._page_properties(
@@ -419,6 +427,31 @@ class NotionRemote(HttpRemote):
             self._apply(op)
         page = self._read("read page", lambda: self.client.pages.retrieve(entry.remote_id))
         return self._entry(page, [KINDS_BY_NAME[doc.kind]]) or _fail(doc)
+
+    def _recheck(
+        self, entry: RemoteEntry, doc: Document, expected: Document | None, resolver: LinkResolver
+    ) -> Document:
+        """The page's content to diff against, re-read right before writing. Notion has no
+        compare-and-set, so a wiki edit made since the engine read the page (``expected``)
+        would be overwritten by a diff against stale blocks: if the page's timestamp moved,
+        or is too recent to prove anything, its content is read again and compared, and a
+        difference raises :class:`RemoteConflict`. Costs one read when nothing changed."""
+        page = self._read("read page", lambda: self.client.pages.retrieve(entry.remote_id))
+        self._pages[entry.remote_id] = page
+        edited = str(page.get("last_edited_time", ""))
+        if (
+            expected is not None
+            and "blocks" in expected.extra
+            and edited == entry.marker.removesuffix(PROVISIONAL)
+            and not self._recent(edited)
+        ):
+            return expected
+        current = self.fetch(entry, doc.key, resolver)
+        if expected is not None and content_hash(current) != content_hash(expected):
+            raise RemoteConflict(
+                f"notion: {doc.title!r} was edited in Notion after this run read it"
+            )
+        return current
 
     def _apply(self, op: Op) -> None:
         if isinstance(op, Update):
