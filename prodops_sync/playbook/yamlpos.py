@@ -68,9 +68,18 @@ def parse_yaml(text: str, file: str, line_offset: int = 0) -> tuple[Any, Positio
     duplicate keys (``yaml-duplicate-key``), alias bombs and deep nesting (``yaml-too-complex``),
     merge keys and non-scalar keys (``yaml-unsupported``).
     """
-    loader = _Loader(text)
+    try:
+        loader = _Loader(text)  # the reader rejects control characters here already
+    except yaml.YAMLError as exc:
+        raise PlaybookError(f"YAML error: {exc}", file=file, line=1 + line_offset,
+                            code="yaml-syntax") from None
     try:
         node = loader.get_single_node()
+    except RecursionError:  # PyYAML composes nested collections recursively
+        raise PlaybookError(
+            f"YAML too complex: nested more than {MAX_DEPTH} levels deep", file=file,
+            line=1 + line_offset, code="yaml-too-complex",
+        ) from None
     except yaml.MarkedYAMLError as exc:
         mark = exc.problem_mark or exc.context_mark
         line, col = (mark.line + 1 + line_offset, mark.column + 1) if mark else (1 + line_offset, 1)
