@@ -178,7 +178,9 @@ class Engine:
         ``create_containers`` (push on its first run creates the databases / parent pages)."""
         self.state = self.store.load()
         local, self.local_errors = self.loader(self.playbook_dir)
-        self.remote.prepare(self.state, self.kinds, create=create_containers)
+        # An invalid playbook is never pushed, so its first push creates no containers either.
+        create = create_containers and not self.local_errors
+        self.remote.prepare(self.state, self.kinds, create=create)
         entries = self.remote.list_entries(self.state, self.kinds)
         self._assign_keys(entries, local)
         for key, doc in local.items():
