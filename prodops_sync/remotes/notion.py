@@ -335,11 +335,16 @@ class NotionRemote(HttpRemote):
             "read page", lambda: self.client.pages.retrieve(entry.remote_id)
         )
         fields = notion_props.properties_to_fields(page["properties"], self._schema(entry.kind))
-        blocks = self.read_tree(entry.remote_id)
+        where = f"notion: page {entry.title!r} ({entry.url})"
         try:
+            blocks = self.read_tree(entry.remote_id)
             body = from_blocks(blocks, current_key=key, resolver=resolver)
         except ValueError as exc:
-            raise RemoteError(f"notion: page {entry.title!r} ({entry.url}): {exc}") from None
+            raise RemoteError(f"{where}: {exc}") from None
+        except RecursionError:  # reading and converting recurse once per nesting level
+            raise RemoteError(
+                f"{where}: blocks are nested too deeply to convert; flatten the page in Notion"
+            ) from None
         return Document(key, entry.kind, fields, body, extra={"blocks": blocks})
 
     # -- writing ---------------------------------------------------------------------------
