@@ -160,7 +160,9 @@ def main() -> int:
                 str(REPO / "tests/reliability/test_concurrency.py"),
             ])
             failures += failed
-            summary.append(["hostile/secret/concurrency tests", f"{passed} passed, {failed} failed"])
+            summary.append(
+                ["hostile/secret/concurrency tests", f"{passed} passed, {failed} failed"]
+            )
     summary.append(["edits lost / duplicates / torn files", "0" if not failures else
                     f"{failures} failing cases (see FAIL lines)"])
     summary.append(["duration", f"{time.monotonic() - started:.0f}s"])

@@ -56,14 +56,14 @@ def _guarded_connect_ex(self: socket.socket, address: Any) -> int:
 
 def guard_active() -> bool:
     """Whether the loopback guard is installed in this process."""
-    return socket.socket.connect is _guarded_connect  # type: ignore[comparison-overlap]
+    return socket.socket.connect is _guarded_connect
 
 
 def pytest_configure(config: pytest.Config) -> None:
     if any(os.environ.get(v) for v in _LIVE_VARIABLES):
         return
-    socket.socket.connect = _guarded_connect  # type: ignore[method-assign]
-    socket.socket.connect_ex = _guarded_connect_ex  # type: ignore[method-assign]
+    socket.socket.connect = _guarded_connect  # type: ignore[method-assign,assignment]
+    socket.socket.connect_ex = _guarded_connect_ex  # type: ignore[method-assign,assignment]
 
 
 def pytest_unconfigure(config: pytest.Config) -> None:

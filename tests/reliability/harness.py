@@ -222,8 +222,9 @@ def new_standin(kind: str, **kwargs: Any) -> StandinServer:
 def target_config(kind: str, standin: StandinServer) -> dict[str, Any]:
     """The prodops-sync.yaml target for ``standin`` (no client-side rate limit to speak of)."""
     if kind == "notion":
+        notion: Any = standin  # a NotionStandin (or a proxy for one in another process)
         return {
-            "type": "notion", "root_page": getattr(standin, "root_page_id"),
+            "type": "notion", "root_page": str(notion.root_page_id),
             "base_url": standin.url, "token_env": TOKEN_ENV, "requests_per_second": 1000,
         }
     return {

@@ -31,7 +31,7 @@ def prepared(tmp_path_factory: pytest.TempPathFactory) -> dict[str, dict[str, Pr
     per module, lazily per stand-in kind)."""
     cache: dict[str, dict[str, Prepared]] = {}
 
-    class Lazy(dict):  # type: ignore[type-arg]
+    class Lazy(dict[str, dict[str, Prepared]]):
         def __missing__(self, kind: str) -> dict[str, Prepared]:
             cache[kind] = prepare_all(kind, tmp_path_factory.mktemp(f"prep-{kind}"))
             self[kind] = cache[kind]
