@@ -15,6 +15,7 @@ from pathlib import Path
 from typing import Any
 
 from tests.reliability.harness import (
+    FAKE_TOKEN,
     RITUAL,
     RITUAL_FILE,
     TIER_FILE,
@@ -232,6 +233,9 @@ def kill_case(
         if statuses != prep.expected_plan:
             differ = sorted(k for k in statuses if statuses[k] != prep.expected_plan.get(k))
             problems.append(f"plan after rerun differs from the clean run for {differ}")
+        for run in world.runs:  # the killed run, the reruns and the plan
+            if FAKE_TOKEN in run.stdout or FAKE_TOKEN in run.stderr:
+                problems.append("the token appeared in the output")
         return KillOutcome(n, first.killed, reruns, problems, first, final)
     finally:
         world.standin.stop()

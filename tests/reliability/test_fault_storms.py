@@ -18,11 +18,8 @@ from tests.reliability.storms import STORMS, STORMS_BY_NAME, run_storm
 
 FAST = [
     ("notion", "5xx-10%"),
-    ("notion", "429-50%-no-retry-after"),
-    ("notion", "drop-10%"),
-    ("confluence", "429-10%"),
-    ("confluence", "mixed-30%"),
     ("notion", "restart"),
+    ("confluence", "mixed-30%"),
 ]
 
 
@@ -44,7 +41,8 @@ def test_storm_finishes_with_the_fault_free_result(tmp_path: Path, kind: str, na
     result = run_storm(kind, storm, tmp_path)
     assert result.problems == []
     assert result.injected > 0
-    assert result.retries >= (result.injected if storm.restart_at is None else 1)
+    # Every injected fault is retried, except the last one of a run that gave up.
+    assert result.retries + result.gave_up >= result.injected
 
 
 def test_retry_budget_exhausted_stops_with_a_resumable_message(tmp_path: Path) -> None:
