@@ -128,6 +128,7 @@ class NotionRemote(HttpRemote):
         self.runner = runner or RequestRunner(classify_error, service="notion")
         self.clock = clock
         self._pages: dict[str, dict[str, Any]] = {}
+        self._bot: str | None = None
 
     @classmethod
     def from_target(
@@ -280,22 +281,39 @@ class NotionRemote(HttpRemote):
         for value in props.values():
             if value.get("type") == "title":
                 title = _plain(value.get("title", []))
-        edited = str(page.get("last_edited_time", ""))
         self._pages[page["id"]] = page
-        recent = self._recent(edited)
+        marker, unsettled = self._marker(page)
         return RemoteEntry(
             remote_id=page["id"],
             key=key,
             kind=kind_name,
             title=title,
-            # A timestamp whose minute may not be over proves nothing about later edits in
-            # that minute: mark it provisional, so the settled value differs from it and the
-            # next run reads the page once (an edit made in the same minute as our own write
-            # would otherwise never be seen).
-            marker=f"{edited}{PROVISIONAL}" if recent else edited,
+            marker=marker,
             url=str(page.get("url", "")),
-            maybe_changed=recent,
+            maybe_changed=unsettled,
         )
+
+    def _marker(self, page: dict[str, Any]) -> tuple[str, bool]:
+        """The page's version marker, and whether it is too recent to prove anything.
+
+        Notion rounds ``last_edited_time`` down to the minute, so the marker pairs it with
+        ``last_edited_by``: a person editing in the same minute as our own write changes the
+        editor even though the minute stays. A recent timestamp whose last editor is not
+        this integration may still move within its minute: such a marker is provisional
+        (it never equals the settled value), so the page is read again on the next run.
+        """
+        edited = str(page.get("last_edited_time", ""))
+        editor = str((page.get("last_edited_by") or {}).get("id", ""))
+        unsettled = self._recent(edited) and editor != self._bot_id()
+        marker = f"{edited}|{editor}"
+        return (marker + PROVISIONAL if unsettled else marker), unsettled
+
+    def _bot_id(self) -> str:
+        """The integration's own user id (one request, once per run)."""
+        if self._bot is None:
+            me = self._read("read integration user", self.client.users.me)
+            self._bot = str(me.get("id", ""))
+        return self._bot
 
     def _recent(self, edited: str) -> bool:
         return bool(edited) and self._now() - _iso_to_epoch(edited) < AMBIGUOUS_SECONDS
@@ -443,12 +461,12 @@ class NotionRemote(HttpRemote):
         difference raises :class:`RemoteConflict`. Costs one read when nothing changed."""
         page = self._read("read page", lambda: self.client.pages.retrieve(entry.remote_id))
         self._pages[entry.remote_id] = page
-        edited = str(page.get("last_edited_time", ""))
+        marker, unsettled = self._marker(page)
         if (
             expected is not None
             and "blocks" in expected.extra
-            and edited == entry.marker.removesuffix(PROVISIONAL)
-            and not self._recent(edited)
+            and marker == entry.marker.removesuffix(PROVISIONAL)
+            and not unsettled
         ):
             return expected
         current = self.fetch(entry, doc.key, resolver)
