@@ -484,10 +484,12 @@ class Engine:
                     "and pull again"
                 )
                 return outcome
-            outcome.path = self._write_local(item, item.remote)
             if entry.key is None:  # created in the wiki: give the page its identity
+                # Before writing the file: a run killed in between then finds the page
+                # keyed and writes its file, instead of a second file for an unkeyed page.
                 entry = self.remote.adopt(entry, item.key)
                 self.entries[item.key] = entry
+            outcome.path = self._write_local(item, item.remote)
             self._record(item.key, item.remote, entry)
         elif action is PullAction.MERGE:
             assert item.local is not None and item.remote is not None and entry is not None
