@@ -184,7 +184,7 @@ class World:
             self.switch.when = when
         proc = subprocess.Popen(
             argv, cwd=self.root, env=env or cli_env(), stdout=subprocess.PIPE,
-            stderr=subprocess.PIPE, text=True,
+            stderr=subprocess.PIPE, text=True, preexec_fn=_default_sigint,
         )
         self.switch.arm(proc)
         try:
@@ -208,6 +208,12 @@ class World:
     def read(self, relpath: str) -> str:
         """A playbook file's text."""
         return (self.playbook / relpath).read_text(encoding="utf-8")
+
+
+def _default_sigint() -> None:
+    """In the child: Ctrl-C raises KeyboardInterrupt even when this process was started in
+    the background (a shell's ``&`` makes SIGINT ignored, and children inherit that)."""
+    signal.signal(signal.SIGINT, signal.default_int_handler)
 
 
 def new_standin(kind: str, **kwargs: Any) -> StandinServer:

@@ -84,3 +84,37 @@ def test_full_sweep_kill_at_every_request(
             if not out.killed or out.problems:
                 failures.append((n, when, out.problems))
     assert failures == []
+
+
+@pytest.mark.parametrize("kind", STANDIN_KINDS)
+def test_killed_before_a_wiki_page_gets_its_key_pull_makes_one_file(
+    tmp_path: Path, kind: str
+) -> None:
+    # Found by the sweep (Confluence pull, kill before request 5): pull wrote the new file,
+    # died before storing the key on the page, and the rerun gave the still-unkeyed page a
+    # second file (demo-day-2.md), which the next push would have created as a second page.
+    from tests.reliability.harness import local_files, open_world
+    from tests.reliability.scenarios import wiki_edits
+    from tests.reliability.test_concurrency import _engine
+
+    world = open_world(kind, tmp_path)
+    try:
+        _engine(world).push()
+        before = set(local_files(world.playbook))
+        wiki_edits(world)
+        engine = _engine(world)
+
+        def killed(*_args: object) -> None:
+            raise KeyboardInterrupt("killed before the key was stored")
+
+        engine.remote.adopt = killed  # type: ignore[method-assign]
+        with pytest.raises(KeyboardInterrupt):
+            engine.pull()
+        assert _engine(world).pull().conflicts == []
+        new = set(local_files(world.playbook)) - before
+        assert new == {"rituals/demo-day.md"}
+        # No document only local (which a push would create as a second page).
+        statuses = {str(i.status) for i in _engine(world).build_plan()}
+        assert "new-local" not in statuses
+    finally:
+        world.standin.stop()
