@@ -426,6 +426,7 @@ class NotionRemote(HttpRemote):
             result = self._write(
                 "append blocks",
                 partial(self.client.blocks.children.append, parent_id, **kwargs),
+                before_retry=_append_may_have_landed,
             )
             results.append([b["id"] for b in result.get("results", [])])
 
@@ -502,6 +503,16 @@ class NotionRemote(HttpRemote):
             ),
         )
         return self._entry(page, [KINDS_BY_NAME[entry.kind]]) or entry
+
+
+def _append_may_have_landed() -> Any:
+    """Appending is not idempotent: after a dropped connection, timeout or 5xx the blocks may
+    have been added, and a blind retry would add them twice. Stop instead; the journal makes
+    the rerun diff the page as it really is and repair it."""
+    raise RemoteError(
+        "notion: append blocks: the answer was lost and the blocks may have been added; "
+        "completed steps are saved, rerun to resume (the rerun repairs the page)"
+    )
 
 
 def _fail(doc: Document) -> RemoteEntry:
