@@ -7,11 +7,13 @@ CI runs a handful of storms (see ``FAST``); ``-m slow`` runs every storm on both
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
 import httpx
 import pytest
 from notion_client.errors import UnknownHTTPResponseError
 
+from prodops_sync.remotes.base import RemoteError
 from prodops_sync.remotes.notion import classify_error
 from tests.reliability.harness import STANDIN_KINDS
 from tests.reliability.storms import STORMS, STORMS_BY_NAME, run_storm
@@ -60,3 +62,31 @@ def test_retry_budget_exhausted_stops_with_a_resumable_message(tmp_path: Path) -
 def test_every_storm(tmp_path: Path, kind: str, storm: str) -> None:
     result = run_storm(kind, STORMS_BY_NAME[storm], tmp_path)
     assert result.problems == []
+
+
+def test_a_notion_append_whose_answer_is_lost_is_not_sent_twice(tmp_path: Path) -> None:
+    # Appending blocks is not idempotent: retried blindly after the connection dropped
+    # (the stand-in had processed it), the paragraph was added twice and the state said
+    # the page matched the file. Now the run stops resumably and the rerun repairs.
+    from tests.reliability.harness import RITUAL, RITUAL_FILE, open_world
+    from tests.reliability.test_concurrency import _engine
+
+    world = open_world("notion", tmp_path)
+    try:
+        _engine(world).push()
+        world.edit(RITUAL_FILE, "- Anything at risk names an owner and a date.\n",
+                   "- Anything at risk names an owner and a date.\n\nA new closing line.\n")
+        standin: Any = world.standin
+        standin.faults.fail_next("drop_after", match="PATCH /v1/blocks/")
+        assert standin.faults.injected == []
+        try:
+            _engine(world).push()
+        except RemoteError as exc:
+            assert "rerun to resume" in str(exc)
+            _engine(world).push()
+        assert [kind for _i, kind, target in standin.faults.injected] == ["drop_after"]
+        assert standin.faults.injected[0][2].endswith("/children")  # it hit the append
+        texts = standin.wiki_user.page_text(world.remote_id(RITUAL))
+        assert texts.count("A new closing line.") == 1
+    finally:
+        world.standin.stop()
