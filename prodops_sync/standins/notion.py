@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import copy
 import math
+import threading
 import uuid
 from collections.abc import Callable
 from datetime import UTC, datetime
@@ -112,6 +113,7 @@ class NotionStandin(StandinServer):
         from prodops_sync.standins.notion_wiki import NotionWikiUser
 
         self.wiki_user = NotionWikiUser(self)
+        self._caller = threading.local()
 
     # ------------------------------------------------------------------ state
     def reset_state(self) -> None:
@@ -180,6 +182,14 @@ class NotionStandin(StandinServer):
         token = header[7:].strip() if header.startswith("Bearer ") else ""
         if not token or (self.token is not None and token != self.token):
             raise notion_error(401, "unauthorized", "API token is invalid.")
+        # Each integration token is its own bot user, as in Notion: edits made through
+        # another integration (or a script with another token) show a different
+        # last_edited_by. With --token fixed there is one integration.
+        self._caller.bot = (
+            self.state["bot_id"]
+            if self.token is not None
+            else str(uuid.uuid5(uuid.NAMESPACE_URL, f"prodops-sync-standin:{token}"))
+        )
         if not request.headers.get("Notion-Version"):
             raise notion_error(
                 400,
@@ -324,11 +334,15 @@ class NotionStandin(StandinServer):
         for kind in ("pages", "blocks", "databases", "data_sources"):
             if obj_id in self.state[kind]:
                 self.state[kind][obj_id]["edited"] = now
-                self.state[kind][obj_id]["edited_by"] = by or self.state["bot_id"]
+                self.state[kind][obj_id]["edited_by"] = by or self.current_bot()
         page_id = self.containing_page(obj_id)
         if page_id and page_id != obj_id:
             self.state["pages"][page_id]["edited"] = now
-            self.state["pages"][page_id]["edited_by"] = by or self.state["bot_id"]
+            self.state["pages"][page_id]["edited_by"] = by or self.current_bot()
+
+    def current_bot(self) -> str:
+        """The bot user of the integration making the current request."""
+        return str(getattr(self._caller, "bot", None) or self.state["bot_id"])
 
     # ------------------------------------------------------------------ rendering
     def _user(self, user_id: str | None) -> dict[str, Any]:
@@ -514,8 +528,8 @@ class NotionStandin(StandinServer):
             "in_trash": False,
             "created": now,
             "edited": now,
-            "created_by": by or self.state["bot_id"],
-            "edited_by": by or self.state["bot_id"],
+            "created_by": by or self.current_bot(),
+            "edited_by": by or self.current_bot(),
         }
         self.state["pages"][page_id] = page
         ptype = parent["type"]
@@ -559,8 +573,8 @@ class NotionStandin(StandinServer):
                 "in_trash": False,
                 "created": now,
                 "edited": now,
-                "created_by": by or self.state["bot_id"],
-                "edited_by": by or self.state["bot_id"],
+                "created_by": by or self.current_bot(),
+                "edited_by": by or self.current_bot(),
             }
             if spec.children:
                 self.insert_blocks(block_id, spec.children, by=by)
@@ -592,7 +606,7 @@ class NotionStandin(StandinServer):
             200,
             {
                 "object": "user",
-                "id": self.state["bot_id"],
+                "id": self.current_bot(),
                 "type": "bot",
                 "name": "prodops-sync stand-in",
                 "avatar_url": None,
@@ -1039,7 +1053,7 @@ class NotionStandin(StandinServer):
         )
         now = self._now()
         db_id, ds_id = str(uuid.uuid4()), str(uuid.uuid4())
-        bot = self.state["bot_id"]
+        bot = self.current_bot()
         self.state["databases"][db_id] = {
             "id": db_id,
             "parent": {"type": "page_id", "page_id": page["id"]},
