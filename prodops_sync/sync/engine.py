@@ -240,9 +240,12 @@ class Engine:
         to_fetch = []
         for key, entry in self.entries.items():
             recorded = self.state.docs.get(key)
+            # A pending write may have landed without moving the marker (Notion's
+            # minute-rounded timestamps): such a page is always read.
             unchanged = (
                 recorded is not None
                 and recorded.base is not None
+                and recorded.pending is None
                 and recorded.remote_id == entry.remote_id
                 and recorded.marker == entry.marker
                 and not entry.maybe_changed
