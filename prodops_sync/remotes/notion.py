@@ -31,7 +31,7 @@ from notion_client import APIResponseError, Client
 from notion_client.errors import HTTPResponseError, RequestTimeoutError
 
 from prodops_sync.formats.notion import properties as notion_props
-from prodops_sync.formats.notion.blocks import from_blocks, to_blocks
+from prodops_sync.formats.notion.blocks import block_fingerprint, from_blocks, to_blocks
 from prodops_sync.formats.notion.requests import AppendStep, plan_append_requests, resolve
 from prodops_sync.links import LinkResolver
 from prodops_sync.model import KINDS_BY_NAME, Document, KindSpec, collections, content_hash
@@ -471,7 +471,7 @@ class NotionRemote(HttpRemote):
         ):
             return expected
         current = self.fetch(entry, doc.key, resolver)
-        if expected is not None and content_hash(current) != content_hash(expected):
+        if expected is not None and not _same_content(current, expected):
             raise RemoteConflict(
                 f"notion: {doc.title!r} was edited in Notion after this run read it"
             )
@@ -503,6 +503,19 @@ class NotionRemote(HttpRemote):
             ),
         )
         return self._entry(page, [KINDS_BY_NAME[entry.kind]]) or entry
+
+
+def _same_content(current: Document, expected: Document) -> bool:
+    """Whether a page re-read before writing still holds what the engine read. Blocks are
+    compared as the API returned them (fingerprints), not as converted Markdown: links
+    convert through a resolver that learns new pages during a run, so the same blocks can
+    convert differently and would look like someone else's edit."""
+    if "blocks" not in expected.extra:
+        return content_hash(current) == content_hash(expected)
+    fingerprints = [block_fingerprint(b) for b in current.extra.get("blocks", [])]
+    return current.fields == expected.fields and fingerprints == [
+        block_fingerprint(b) for b in expected.extra["blocks"]
+    ]
 
 
 def _append_may_have_landed() -> Any:
