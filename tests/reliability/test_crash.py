@@ -15,29 +15,38 @@ from pathlib import Path
 import pytest
 
 from tests.reliability.harness import STANDIN_KINDS
-from tests.reliability.scenarios import SCENARIOS, Prepared, kill_case, prepare_all
+from tests.reliability.scenarios import SCENARIOS, Prepared, kill_case, prepare
 
 # (scenario, request) pairs for CI: a container/first create, a mid-run page write, a merge.
 FAST_POINTS = {
     "notion": [("first-push", 4), ("update-push", 12), ("pull-merge", 7)],
-    "confluence": [("first-push", 6), ("pull-merge", 4)],
+    "confluence": [("first-push", 6)],
 }
 SWEEP = 30
 
 
 @pytest.fixture(scope="module")
 def prepared(tmp_path_factory: pytest.TempPathFactory) -> dict[str, dict[str, Prepared]]:
-    """Every scenario on every stand-in, with the result of an uninterrupted run (made once
-    per module, lazily per stand-in kind)."""
-    cache: dict[str, dict[str, Prepared]] = {}
+    """Scenarios with the result of an uninterrupted run, prepared lazily (once per module
+    and scenario; the others start from the first push's result)."""
 
-    class Lazy(dict[str, dict[str, Prepared]]):
+    class Scenarios(dict[str, Prepared]):
+        def __init__(self, kind: str) -> None:
+            super().__init__()
+            self.kind = kind
+
+        def __missing__(self, name: str) -> Prepared:
+            tmp = tmp_path_factory.mktemp(f"prep-{self.kind}-{name}")
+            pushed = None if name == "first-push" else self["first-push"].after
+            self[name] = prepare(self.kind, SCENARIOS[name], tmp, pushed)
+            return self[name]
+
+    class Kinds(dict[str, dict[str, Prepared]]):
         def __missing__(self, kind: str) -> dict[str, Prepared]:
-            cache[kind] = prepare_all(kind, tmp_path_factory.mktemp(f"prep-{kind}"))
-            self[kind] = cache[kind]
-            return cache[kind]
+            self[kind] = Scenarios(kind)
+            return self[kind]
 
-    return Lazy()
+    return Kinds()
 
 
 @pytest.mark.parametrize(
@@ -107,7 +116,7 @@ def test_killed_before_a_wiki_page_gets_its_key_pull_makes_one_file(
         def killed(*_args: object) -> None:
             raise KeyboardInterrupt("killed before the key was stored")
 
-        engine.remote.adopt = killed  # type: ignore[method-assign]
+        engine.remote.adopt = killed  # type: ignore[method-assign,assignment]
         with pytest.raises(KeyboardInterrupt):
             engine.pull()
         assert _engine(world).pull().conflicts == []

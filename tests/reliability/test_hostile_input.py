@@ -126,6 +126,7 @@ def test_symlinks_leaving_the_playbook_are_refused_and_nothing_is_pushed(
         world.standin.stop()
 
 
+@pytest.mark.parametrize("pushed", ["notion"], indirect=True)
 def test_pull_never_writes_through_a_symlink_to_outside(pushed: World, tmp_path: Path) -> None:
     outside = tmp_path / "outside.md"
     target = pushed.playbook / f"{RITUAL}.md"
@@ -182,11 +183,10 @@ def test_broken_playbook_file_stops_push_before_any_write(tmp_path: Path, case: 
         world.standin.stop()
 
 
+@pytest.mark.parametrize("pushed", ["confluence"], indirect=True)
 def test_confluence_page_with_external_entities_is_never_expanded(
     pushed: World, tmp_path: Path
 ) -> None:
-    if pushed.kind != "confluence":
-        pytest.skip("Confluence storage format only")
     secret = tmp_path / "secret.txt"
     secret.write_text("TOP-SECRET-CONTENT")
     page = pushed.remote_id(RITUAL)
@@ -223,39 +223,36 @@ def _nested(kind: str, depth: int) -> list[dict[str, Any]]:
     return [block]
 
 
-@pytest.mark.parametrize("kind", ["toggle", "bulleted_list_item", "quote", "callout"])
-@pytest.mark.parametrize("depth", [30, 1000])
-def test_notion_deeply_nested_blocks_pull_or_fail_clearly(
-    tmp_path: Path, kind: str, depth: int
-) -> None:
-    world = open_world("notion", tmp_path)
+@pytest.mark.parametrize("pushed", ["notion"], indirect=True)
+def test_notion_deeply_nested_blocks_pull_or_fail_clearly(pushed: World) -> None:
+    for kind in ("toggle", "bulleted_list_item", "quote", "callout"):
+        for depth in (30, 1000):
+            _deep_fetch(pushed, kind, depth)
+
+
+def _deep_fetch(world: World, kind: str, depth: int) -> None:
+    """Fetch the ritual page as if Notion returned ``depth`` nested ``kind`` blocks."""
+    engine = _engine(world)
+    engine.build_plan()
+    entry = engine.entries[RITUAL]
+    remote: Any = engine.remote
+    remote.read_tree = lambda _block_id: _nested(kind, depth)
+    started = time.monotonic()
     try:
-        engine = _engine(world)
-        engine.push()
-        engine = _engine(world)
-        engine.build_plan()
-        entry = engine.entries[RITUAL]
-        remote: Any = engine.remote
-        remote.read_tree = lambda _block_id: _nested(kind, depth)
-        started = time.monotonic()
-        try:
-            doc = remote.fetch(entry, RITUAL, engine.resolver)
-        except RemoteError as exc:
-            assert depth == 1000
-            assert "nested too deeply" in str(exc) and "Weekly Product Update" in str(exc)
-        else:
-            # Toggles and callouts are kept as placeholders (by id); lists and quotes
-            # render every level.
-            assert f"level {depth - 1}" in doc.body
-        assert time.monotonic() - started < 10
-    finally:
-        world.standin.stop()
+        doc = remote.fetch(entry, RITUAL, engine.resolver)
+    except RemoteError as exc:
+        assert depth == 1000
+        assert "nested too deeply" in str(exc) and "Weekly Product Update" in str(exc)
+    else:
+        # Toggles and callouts are kept as placeholders (by id); lists and quotes
+        # render every level.
+        assert f"level {depth - 1}" in doc.body
+    assert time.monotonic() - started < 10
 
 
+@pytest.mark.parametrize("pushed", ["notion"], indirect=True)
 @pytest.mark.parametrize("count", [2_000, pytest.param(10_000, marks=pytest.mark.slow)])
 def test_notion_page_with_thousands_of_blocks_is_pulled(pushed: World, count: int) -> None:
-    if pushed.kind != "notion":
-        pytest.skip("Notion blocks only")
     standin: Any = pushed.standin
     page = pushed.remote_id("rituals/launch-readiness-check")
     from prodops_sync.standins.notion_schema import normalize_children

@@ -78,7 +78,7 @@ def _env() -> dict[str, str]:
     return env
 
 
-@pytest.fixture(params=["notion", "confluence"])
+@pytest.fixture(params=["notion", pytest.param("confluence", marks=pytest.mark.slow)])
 def world(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[World]:
     w = open_world(request.param, tmp_path)
     try:
