@@ -16,11 +16,11 @@ from typing import Any
 
 import pytest
 from atlassian import Confluence
-from conftest import CASSETTES, find_tokens, make_vcr
 from notion_client import Client
 
 from prodops_sync.standins.confluence import ConfluenceStandin
 from prodops_sync.standins.notion import NotionStandin
+from tests.conftest import CASSETTES, find_tokens, make_vcr
 
 # token-shaped credentials on purpose: the cassettes must not contain them
 NOTION_TOKEN = "ntn_" + "0123456789abcdefghijABCDEFGHIJ"
