@@ -18,6 +18,7 @@ torn or leaked.
 from __future__ import annotations
 
 import argparse
+import os
 import signal
 import sys
 import tempfile
@@ -103,7 +104,8 @@ def run_pytest(paths: list[str]) -> tuple[int, int]:
                 self.failed += 1
 
     counter = Count()
-    pytest.main(["-q", "-p", "no:cacheprovider", "--run-slow", *paths], plugins=[counter])
+    os.environ["PRODOPS_RUN_SLOW"] = "1"  # include the slow tests (tests/reliability/conftest.py)
+    pytest.main(["-q", "-p", "no:cacheprovider", *paths], plugins=[counter])
     return counter.passed, counter.failed
 
 
