@@ -13,7 +13,7 @@ from prodops_sync.formats.notion.richtext import plain_text
 from prodops_sync.remotes.notion import NotionRemote, classify_error
 from prodops_sync.remotes.retry import RequestRunner
 from prodops_sync.sync.config import Credentials
-from prodops_sync.sync.engine import Engine
+from prodops_sync.sync.engine import PENDING_URL, Engine
 from prodops_sync.sync.state import StateStore
 from tests.sync_harness import Workspace, notion_workspace
 
@@ -209,6 +209,17 @@ def _engine(ws: Workspace, standin: Any, crash_after: int | None) -> Engine:
     return Engine(config.playbook_dir, remote, StateStore(config.state_dir, "notion"))
 
 
+def _pending_links(standin: Any) -> list[str]:
+    """Links still pointing at the placeholder URL used for pages not created yet."""
+    found = []
+    for block in standin.state["blocks"].values():
+        for item in block["data"].get("rich_text", []):
+            url = ((item.get("text") or {}).get("link") or {}).get("url", "")
+            if url.startswith(PENDING_URL):
+                found.append(url)
+    return found
+
+
 def _snapshot(standin: Any) -> list[tuple[str, list[str]]]:
     """Every live row page: its title and its top-level text, sorted."""
     rows = []
@@ -229,6 +240,7 @@ def test_push_killed_after_a_write_then_rerun_matches_clean_push(
         ws_clean = notion_workspace(tmp_path / "clean", clean)
         _engine(ws_clean, clean, None).push()
         expected = _snapshot(clean)
+        assert _pending_links(clean) == []
     with NotionStandin() as standin:
         ws = notion_workspace(tmp_path / "crash", standin)
         with pytest.raises(KeyboardInterrupt):
@@ -236,6 +248,7 @@ def test_push_killed_after_a_write_then_rerun_matches_clean_push(
         report = _engine(ws, standin, None).push()
         assert not report.conflicts
         assert _snapshot(standin) == expected  # same pages, same content, no duplicates
+        assert _pending_links(standin) == []  # every link points at a real page
         plan = _engine(ws, standin, None).build_plan()
         assert {str(i.status) for i in plan} == {"in-sync"}
 

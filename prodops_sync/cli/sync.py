@@ -97,7 +97,7 @@ def render_text(report: Report) -> str:
         return "\n".join(lines)
     for o in report.outcomes:
         where = f" ({o.path})" if o.path else ""
-        detail = f": {o.detail}" if o.detail and o.detail != "links-deferred" else ""
+        detail = f": {o.detail}" if o.detail else ""
         lines.append(f"{o.action:<13} {o.key}{where}{detail}")
     lines.append(summary_line(report))
     return "\n".join(lines)

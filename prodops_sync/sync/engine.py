@@ -133,6 +133,12 @@ class EngineResolver(MappingResolver):
 
 
 
+# After push acts on a document in one of these states, the page holds the local document.
+_REMOTE_HOLDS_LOCAL = frozenset({
+    Status.IN_SYNC, Status.LOCAL_CHANGED, Status.BOTH_SAME, Status.NEW_LOCAL,
+    Status.LOCAL_EDIT_REMOTE_DELETE,
+})
+
 LocalLoader = Callable[[Path], tuple[dict[str, Document], list[str]]]
 
 
@@ -299,17 +305,22 @@ class Engine:
             if not dry_run:
                 self._refresh_markers(items)
             work = [i for i in items if i.push is not PushAction.NONE]
-            deferred: list[PlanItem] = []
             for n, item in enumerate(work, 1):
                 self.progress(n, len(work), f"{item.push} {item.title}")
-                outcome = self._push_one(item, dry_run=dry_run, force=force)
-                report.outcomes.append(outcome)
-                if outcome.detail == "links-deferred":
-                    deferred.append(item)
-            # Pages created in this run can now be linked to: rewrite the pages whose links
-            # pointed at pages that did not exist yet.
-            for item in deferred:
-                self._relink(item, dry_run=dry_run)
+                report.outcomes.append(self._push_one(item, dry_run=dry_run, force=force))
+            # Pages written with links to pages that did not exist yet (in this run or an
+            # interrupted earlier one) are rewritten now that their targets exist.
+            if not dry_run:
+                skipped = {o.key for o in report.conflicts}
+                for item in items:
+                    recorded = self.state.docs.get(item.key)
+                    if (
+                        recorded is not None
+                        and recorded.relink
+                        and item.status in _REMOTE_HOLDS_LOCAL
+                        and item.key not in skipped
+                    ):
+                        self._relink(item)
             if not dry_run:
                 self._finish()
             self._count(report)
@@ -373,11 +384,11 @@ class Engine:
             self.entries[item.key] = entry
             self.resolver.urls[item.key] = entry.url
             self._record(item.key, item.local, entry)
-            if self.resolver.misses:
-                outcome.detail = "links-deferred"
+            self.state.docs[item.key].relink = bool(self.resolver.misses)
         elif action is PushAction.UPDATE:
             assert item.local is not None and entry is not None
             self._journal(item.key, item.local, recorded)
+            self.resolver.misses.clear()
             try:
                 entry = self.remote.update(entry, item.local, item.remote, self.resolver)
             except RemoteConflict as exc:
@@ -390,17 +401,26 @@ class Engine:
                 return outcome
             self.entries[item.key] = entry
             self._record(item.key, item.local, entry)
+            self.state.docs[item.key].relink = bool(self.resolver.misses)
         outcome.url = entry.url if entry else ""
         self.store.save(self.state)
         return outcome
 
-    def _relink(self, item: PlanItem, *, dry_run: bool) -> None:
+    def _relink(self, item: PlanItem) -> None:
         entry = self.entries.get(item.key)
-        if dry_run or entry is None or item.local is None:
+        if entry is None or item.local is None:
             return
-        entry = self.remote.update(entry, item.local, None, self.resolver)
+        self.resolver.misses.clear()
+        try:
+            # The page should hold exactly the local document (with placeholder links):
+            # passing it as the expected content makes the remote refuse to write if
+            # someone edited the page meanwhile.
+            entry = self.remote.update(entry, item.local, item.local, self.resolver)
+        except RemoteConflict:
+            return  # a wiki edit arrived: the next plan shows it; links are fixed later
         self.entries[item.key] = entry
         self._record(item.key, item.local, entry)
+        self.state.docs[item.key].relink = bool(self.resolver.misses)
         self.store.save(self.state)
 
     def _journal(self, key: str, doc: Document, recorded: DocState | None) -> None:
@@ -409,15 +429,20 @@ class Engine:
             recorded = DocState(remote_id="")
             self.state.docs[key] = recorded
         recorded.pending = content_hash(doc)
+        # Until the write is confirmed we cannot know whether it left placeholder links:
+        # assume it did, so a run interrupted here still rewrites them later.
+        recorded.relink = True
         self.store.save(self.state)
 
     def _record(self, key: str, doc: Document, entry: RemoteEntry) -> None:
+        previous = self.state.docs.get(key)
         self.state.docs[key] = DocState(
             remote_id=entry.remote_id,
             marker=entry.marker,
             base=content_of(doc),
             base_hash=content_hash(doc),
             url=entry.url,
+            relink=previous.relink if previous is not None else False,
         )
 
     # -- pull -------------------------------------------------------------------------------

@@ -40,6 +40,9 @@ class DocState:
     url: str = ""
     pending: str | None = None
     """Hash of content a push started writing and has not confirmed (journal)."""
+    relink: bool = False
+    """The page was written with links to pages that did not exist yet (placeholder
+    URLs); push rewrites it once they exist, even if a run was interrupted meanwhile."""
 
 
 @dataclass
