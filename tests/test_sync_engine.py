@@ -306,3 +306,16 @@ def test_pull_never_overwrites_a_file_that_does_not_load(playbook: Path) -> None
     assert [(o.key, o.action) for o in report.outcomes] == [("rituals/weekly", "conflict")]
     assert "cannot be read" in report.outcomes[0].detail
     assert path.read_text() == broken
+
+
+def test_prune_refuses_to_empty_the_playbook(playbook: Path) -> None:
+    remote = FakeRemote()
+    make_engine(playbook, remote).push()
+    for key in ("rituals/weekly", "rituals/roadmap", "release-tiers/tier-1"):
+        remote.user_delete(key)
+    with pytest.raises(SyncError, match="would delete 3 files"):
+        make_engine(playbook, remote).pull(prune=True, max_delete=2)
+    assert (playbook / "rituals" / "weekly.md").exists()
+    report = make_engine(playbook, remote).pull(prune=True, max_delete=3)
+    assert report.count("delete") == 3
+    assert not (playbook / "rituals" / "weekly.md").exists()

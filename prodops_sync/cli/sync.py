@@ -190,8 +190,13 @@ def push(
 @click.option(
     "--prune", is_flag=True, help="Delete local files whose pages were deleted in the wiki."
 )
+@click.option(
+    "--max-delete", type=click.IntRange(min=0), default=5, show_default=True,
+    help="With --prune: abort before any write if more files than this would be deleted.",
+)
 def pull(
-    target_name: str | None, config_path: Path | None, fmt: str, dry_run: bool, prune: bool
+    target_name: str | None, config_path: Path | None, fmt: str, dry_run: bool, prune: bool,
+    max_delete: int,
 ) -> None:
     """Bring wiki edits back into the playbook files, in canonical form.
 
@@ -200,5 +205,8 @@ def pull(
     files. Exit codes: 0 done, 1 error, 2 usage, 3 conflicts remain.
     """
     _run(
-        lambda: _engine(config_path, target_name, fmt).pull(dry_run=dry_run, prune=prune), fmt
+        lambda: _engine(config_path, target_name, fmt).pull(
+            dry_run=dry_run, prune=prune, max_delete=max_delete
+        ),
+        fmt,
     )

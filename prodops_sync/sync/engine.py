@@ -447,11 +447,21 @@ class Engine:
 
     # -- pull -------------------------------------------------------------------------------
 
-    def pull(self, *, dry_run: bool = False, prune: bool = False) -> Report:
-        """Bring remote edits into the playbook files; three-way merge both-sides edits."""
+    def pull(self, *, dry_run: bool = False, prune: bool = False, max_delete: int = 5) -> Report:
+        """Bring remote edits into the playbook files; three-way merge both-sides edits.
+        With ``prune``, files whose pages were deleted in the wiki are deleted too, unless
+        more than ``max_delete`` would go (a listing that lost pages must not empty the
+        playbook)."""
         lock = None if dry_run else self.store.lock()
         try:
             items = self.build_plan(create_containers=False)
+            deletions = [i for i in items if i.pull is PullAction.REPORT_DELETED]
+            if prune and len(deletions) > max_delete and not dry_run:
+                raise SyncError(
+                    f"pull --prune would delete {len(deletions)} files (more than --max-delete "
+                    f"{max_delete}); nothing was written. Check the wiki, or rerun with "
+                    f"--max-delete {len(deletions)}"
+                )
             report = Report("pull", items, dry_run=dry_run)
             if not dry_run:
                 self._refresh_markers(items)
