@@ -360,8 +360,17 @@ class ConfluenceRemote(HttpRemote):
         params: dict[str, Any] = {"cql": cql, "expand": expand, "limit": SEARCH_LIMIT}
         results: list[dict[str, Any]] = []
         while True:
-            data = self._get("search pages", f"{API}/content/search", **params) or {}
-            batch = data.get("results") or []
+            data = self._get("search pages", f"{API}/content/search", **params)
+            batch = data.get("results") if isinstance(data, dict) else None
+            if not isinstance(batch, list) or not all(
+                isinstance(c, dict) and "id" in c for c in batch
+            ):
+                # An answer of another shape (a proxy's page, an API change) must not read as
+                # "no pages": every document would look deleted in the wiki.
+                raise RemoteError(
+                    f"confluence: search pages: unexpected answer from {self.client.url} "
+                    "(not a content search result); nothing was changed"
+                )
             results.extend(batch)
             next_link = (data.get("_links") or {}).get("next")
             if not batch or not next_link:
