@@ -262,3 +262,14 @@ def test_retries_are_counted_in_the_summary(ws: Workspace, notion_standin: Any) 
     assert "(2 writes, 1 retried)" in result.output  # the failed attempt counts too
     data = ws.run_json("plan")
     assert data["retries"] == 0 and {d["status"] for d in data["documents"]} == {"in-sync"}
+
+
+def test_a_database_create_whose_answer_is_lost_is_not_duplicated(
+    ws: Workspace, notion_standin: Any
+) -> None:
+    # The stand-in creates the database, then drops the connection: the client cannot know.
+    notion_standin.faults.fail_next("drop_after", match="POST /v1/databases")
+    result = ws.run("push")
+    assert result.exit_code == 0, result.output
+    titles = [db["title"] for db in notion_standin.state["databases"].values()]
+    assert len(titles) == len(set(map(str, titles))) == 5

@@ -229,6 +229,12 @@ class NotionRemote(HttpRemote):
         return found
 
     def _create_database(self, title: str, props: dict[str, Any]) -> str:
+        def existing() -> dict[str, Any] | None:
+            # The answer to a create that landed can be lost (timeout, dropped connection):
+            # look before creating a second database with the same title.
+            ds_id = self._find_databases().get(title)
+            return {"data_sources": [{"id": ds_id}]} if ds_id else None
+
         database = self._write(
             f"create database {title!r}",
             lambda: self.client.databases.create(
@@ -236,6 +242,7 @@ class NotionRemote(HttpRemote):
                 title=_rich(title),
                 initial_data_source={"properties": props},
             ),
+            before_retry=existing,
         )
         return str(database["data_sources"][0]["id"])
 

@@ -56,18 +56,11 @@ def test_retry_budget_exhausted_stops_with_a_resumable_message(tmp_path: Path) -
     assert 1.0 in result.sleeps  # the stand-in's Retry-After: 1 was honoured
 
 
-OPEN = pytest.mark.xfail(
-    reason="open: the Notion first push under 50% dropped connections ended with page "
-    "contents differing from a fault-free run (docs/reliability.md, known limits)",
-    strict=False,
-)
-
-
 @pytest.mark.slow
 @pytest.mark.parametrize(
     ("kind", "storm"),
     [
-        pytest.param(k, s.name, marks=OPEN if (k, s.name) == ("notion", "drop-50%") else ())
+        pytest.param(k, s.name)
         for k in STANDIN_KINDS
         for s in STORMS
     ],
