@@ -294,20 +294,17 @@ class Engine:
                     f"the playbook has {len(self.local_errors)} validation error(s); nothing "
                     f"was pushed:\n  {shown}"
                 )
-            archives = [i for i in items if i.push is PushAction.ARCHIVE]
-            if len(archives) > max_delete and not dry_run:
-                raise SyncError(
-                    f"push would archive {len(archives)} pages (more than --max-delete "
-                    f"{max_delete}); nothing was written. Check the playbook, or rerun with "
-                    f"--max-delete {len(archives)}"
-                )
-            report = Report("push", items, dry_run=dry_run)
+            archives = sum(1 for i in items if i.push is PushAction.ARCHIVE)
             if not dry_run:
-                self._refresh_markers(items)
-            work = [i for i in items if i.push is not PushAction.NONE]
-            for n, item in enumerate(work, 1):
-                self.progress(n, len(work), f"{item.push} {item.title}")
-                report.outcomes.append(self._push_one(item, dry_run=dry_run, force=force))
+                _guard_deletions(f"push would archive {archives} pages", archives, max_delete,
+                                 "the playbook")
+            report = Report("push", items, dry_run=dry_run)
+            self._apply_each(
+                report,
+                [i for i in items if i.push is not PushAction.NONE],
+                lambda i: str(i.push),
+                lambda i: self._push_one(i, dry_run=dry_run, force=force),
+            )
             # Pages written with links to pages that did not exist yet (in this run or an
             # interrupted earlier one) are rewritten now that their targets exist.
             if not dry_run:
@@ -328,6 +325,21 @@ class Engine:
         finally:
             if lock is not None:
                 lock.release()
+
+    def _apply_each(
+        self,
+        report: Report,
+        work: list[PlanItem],
+        label: Callable[[PlanItem], str],
+        step: Callable[[PlanItem], Outcome],
+    ) -> None:
+        """Refresh markers that moved without a content change, then run ``step`` on each
+        document with progress, collecting the outcomes."""
+        if not report.dry_run:
+            self._refresh_markers(report.items)
+        for n, item in enumerate(work, 1):
+            self.progress(n, len(work), f"{label(item)} {item.title}")
+            report.outcomes.append(step(item))
 
     def _finish(self) -> None:
         self.state.synced_at = datetime.now(UTC).isoformat(timespec="seconds")
@@ -455,20 +467,17 @@ class Engine:
         lock = None if dry_run else self.store.lock()
         try:
             items = self.build_plan(create_containers=False)
-            deletions = [i for i in items if i.pull is PullAction.REPORT_DELETED]
-            if prune and len(deletions) > max_delete and not dry_run:
-                raise SyncError(
-                    f"pull --prune would delete {len(deletions)} files (more than --max-delete "
-                    f"{max_delete}); nothing was written. Check the wiki, or rerun with "
-                    f"--max-delete {len(deletions)}"
-                )
+            deletions = sum(1 for i in items if i.pull is PullAction.REPORT_DELETED)
+            if prune and not dry_run:
+                _guard_deletions(f"pull --prune would delete {deletions} files", deletions,
+                                 max_delete, "the wiki")
             report = Report("pull", items, dry_run=dry_run)
-            if not dry_run:
-                self._refresh_markers(items)
-            work = [i for i in items if i.pull is not PullAction.NONE]
-            for n, item in enumerate(work, 1):
-                self.progress(n, len(work), f"{item.pull} {item.title}")
-                report.outcomes.append(self._pull_one(item, dry_run=dry_run, prune=prune))
+            self._apply_each(
+                report,
+                [i for i in items if i.pull is not PullAction.NONE],
+                lambda i: str(i.pull),
+                lambda i: self._pull_one(i, dry_run=dry_run, prune=prune),
+            )
             if not dry_run:
                 self._finish()
             self._count(report)
@@ -568,6 +577,15 @@ class Engine:
         )
         atomic_write_text(target, text)
         return relpath
+
+
+def _guard_deletions(what: str, count: int, limit: int, check: str) -> None:
+    """Refuse, before any write, a run that would delete more than ``limit`` documents."""
+    if count > limit:
+        raise SyncError(
+            f"{what} (more than --max-delete {limit}); nothing was written. Check {check}, "
+            f"or rerun with --max-delete {count}"
+        )
 
 
 def _kind_of(item: PlanItem) -> str:
