@@ -144,13 +144,15 @@ LocalLoader = Callable[[Path], tuple[dict[str, Document], list[str]]]
 
 def load_local(playbook_dir: Path) -> tuple[dict[str, Document], list[str]]:
     """The playbook's documents by key, and its validation errors (as printable lines)."""
-    from prodops_sync.playbook import load_playbook
-    from prodops_sync.validate import validate_playbook  # import late: heavy (jsonschema)
+    from prodops_sync.validate import check_playbook  # import late: heavy (jsonschema)
 
-    result = load_playbook(playbook_dir)
-    problems = [p for p in validate_playbook(playbook_dir) if p.severity == "error"]
-    errors = [f"{p.file}:{p.line}:{p.column}: {p.field}: {p.message}" for p in problems]
-    return {doc.key: doc for doc in result.documents}, errors
+    report = check_playbook(playbook_dir)  # one load for both documents and problems
+    errors = [
+        f"{p.file}:{p.line}:{p.column}: {p.field}: {p.message}"
+        for p in report.problems
+        if p.severity == "error"
+    ]
+    return {doc.key: doc for doc in report.documents}, errors
 
 
 class Engine:
