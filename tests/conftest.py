@@ -16,6 +16,13 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import pytest
+from hypothesis import settings
+
+# CI runs the property tests with a fixed seed so that a submission's result does not depend
+# on luck; locally (and with HYPOTHESIS_PROFILE=explore) they search afresh on every run.
+settings.register_profile("ci", derandomize=True, print_blob=True)
+settings.register_profile("explore", derandomize=False)
+settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "explore"))
 
 if TYPE_CHECKING:
     from prodops_sync.standins import ConfluenceStandin, NotionStandin
