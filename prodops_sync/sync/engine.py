@@ -20,9 +20,10 @@ from typing import Any
 from prodops_sync.links import MappingResolver
 from prodops_sync.model import KINDS, KINDS_BY_NAME, Document, KindSpec, content_hash, content_of
 from prodops_sync.remotes.base import Remote, RemoteConflict, RemoteEntry
+from prodops_sync.schemas import load_schema
 from prodops_sync.sync.files import atomic_write_text, slugify, unique_stem
 from prodops_sync.sync.localfiles import render_document
-from prodops_sync.sync.merge import merge_documents
+from prodops_sync.sync.merge import MergeResult, merge_documents
 from prodops_sync.sync.planner import PlanItem, PullAction, PushAction, Status, plan
 from prodops_sync.sync.state import DocState, StateStore, SyncState
 
@@ -68,7 +69,7 @@ class Report:
         return [o for o in self.outcomes if o.action in ("conflict", "skip-conflict")]
 
     def to_dict(self) -> dict[str, Any]:
-        """A JSON-ready form (documented in docs/cli.md)."""
+        """A JSON-ready form (documented in docs/sync.md)."""
         return {
             "mode": self.mode,
             "dry_run": self.dry_run,
@@ -561,13 +562,15 @@ class Engine:
         self.store.save(self.state)
         return outcome
 
-    def _write_local(self, item: PlanItem, doc: Document, merge: Any = None) -> str:
+    def _write_local(
+        self, item: PlanItem, doc: Document, merge: MergeResult | None = None
+    ) -> str:
+        """Write ``doc`` into its playbook file (atomically), keeping the file's YAML
+        comments and key order; conflicting fields of ``merge`` become conflict blocks."""
         kind = KINDS_BY_NAME[doc.kind]
         relpath = self._path_for(item)
         target = self.playbook_dir / relpath
         original = target.read_text(encoding="utf-8") if target.is_file() else None
-        from prodops_sync.schemas import load_schema
-
         key_order = list(load_schema(kind.name).get("properties", {}))
         text = render_document(
             doc,
