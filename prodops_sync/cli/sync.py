@@ -105,7 +105,7 @@ def render_text(report: Report) -> str:
 
 def summary_line(report: Report) -> str:
     """One line: what was done and what it cost in requests."""
-    verb = "would " if report.dry_run else ""
+    verb = "dry run, nothing written" if report.dry_run else "done"
     if report.mode == "push":
         parts = [
             f"{report.count('create')} created",
@@ -122,7 +122,7 @@ def summary_line(report: Report) -> str:
     parts.append(f"{len(report.conflicts)} conflicts")
     retried = f", {report.retries} retried" if report.retries else ""
     return (
-        f"{report.mode} {verb}done: {', '.join(parts)}; "
+        f"{report.mode} {verb}: {', '.join(parts)}; "
         f"{report.requests} requests ({report.writes} writes{retried})"
     )
 
