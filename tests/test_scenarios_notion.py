@@ -273,3 +273,23 @@ def test_a_database_create_whose_answer_is_lost_is_not_duplicated(
     assert result.exit_code == 0, result.output
     titles = [db["title"] for db in notion_standin.state["databases"].values()]
     assert len(titles) == len(set(map(str, titles))) == 5
+
+
+def test_dry_runs_write_nothing_on_either_side(ws: Workspace, notion_standin: Any) -> None:
+    dry_first = ws.run("push", "--dry-run")
+    assert dry_first.exit_code == 0, dry_first.output
+    assert notion_standin.request_log.writes() == 0
+    assert "push dry run, nothing written: 24 created" in dry_first.output
+    ws.run("push")
+    ws.edit(RITUAL_FILE, "Longer is not better.", "Longer is worse.")
+    page = ws.remote_id(RITUAL)
+    block = block_with(notion_standin, page, "Anything at risk")
+    notion_standin.wiki_user.edit_text(block, "Anything at risk names an owner.")
+    notion_standin.request_log.clear()
+    before = ws.read(RITUAL_FILE)
+    push = ws.run("push", "--dry-run")
+    pull = ws.run("pull", "--dry-run")
+    assert notion_standin.request_log.writes() == 0
+    assert ws.read(RITUAL_FILE) == before
+    assert "skip-conflict" in push.output and push.exit_code == 3
+    assert "merge" in pull.output
