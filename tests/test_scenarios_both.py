@@ -211,3 +211,24 @@ def test_both_deleted(side: tuple[Workspace, Wiki]) -> None:
     assert status(ws, key) == ("both-deleted", "forget", "forget")
     assert ws.run("push").exit_code == 0
     assert key not in ws.state()["docs"]
+
+
+def test_field_edited_in_the_wiki_is_pulled_into_yaml_keeping_comments(
+    side: tuple[Workspace, Wiki],
+) -> None:
+    ws, wiki = side
+    key, path = "release-tiers/tier-1-low", "release-tiers/tier-1-low.yaml"
+    before = ws.read(path)
+    page = ws.remote_id(key)
+    if wiki.kind == "notion":
+        wiki.standin.wiki_user.set_properties(page, {"lead_time_days": {"number": 2}})
+    else:
+        cell = "<th><p>Lead time days</p></th><td><p>0</p></td>"
+        body = wiki.standin.wiki_user.body(page)
+        assert cell in body
+        wiki.standin.wiki_user.edit_body(page, body.replace(cell, cell.replace(">0<", ">2<")))
+    assert status(ws, key) == ("remote-changed", "none", "write")
+    assert ws.run("pull").exit_code == 0
+    assert ws.read(path) == before.replace("lead_time_days: 0", "lead_time_days: 2")
+    assert ws.read(path).startswith("# Tier 1:")
+    assert status(ws, key)[0] == "in-sync"
