@@ -293,3 +293,22 @@ def test_dry_runs_write_nothing_on_either_side(ws: Workspace, notion_standin: An
     assert ws.read(RITUAL_FILE) == before
     assert "skip-conflict" in push.output and push.exit_code == 3
     assert "merge" in pull.output
+
+
+def test_plan_in_github_actions_writes_a_summary_with_page_links(
+    ws: Workspace, notion_standin: Any, tmp_path: Path
+) -> None:
+    ws.run("push")
+    ws.edit(RITUAL_FILE, "Longer is not better.", "Longer is worse.")
+    summary = tmp_path / "summary.md"
+    result = CliRunner().invoke(
+        main,
+        ["plan", "--config", str(ws.root / "prodops-sync.yaml")],
+        env={"PRODOPS_TEST_TOKEN": "t", "GITHUB_STEP_SUMMARY": str(summary)},
+    )
+    assert result.exit_code == 0, result.output
+    text = summary.read_text()
+    page_url = ws.state()["docs"][RITUAL]["url"]
+    assert page_url.startswith("https://")
+    assert f"| `{RITUAL}` | [Weekly Product Update]({page_url}) | local-changed | update |" in text
+    assert ws.run_json("plan")["documents"][0]["url"].startswith("https://")

@@ -133,10 +133,15 @@ def _write_step_summary(report: Report) -> None:
     if not path:
         return
     rows = [f"### prodops-sync {report.mode}", ""]
-    rows += ["| document | status | push | pull |", "| --- | --- | --- | --- |"]
+    rows += ["| document | wiki page | status | push | pull |", "| --- | --- | --- | --- | --- |"]
     for item in report.items:
         if item.status != "in-sync":
-            rows.append(f"| `{item.key}` | {item.status} | {item.push} | {item.pull} |")
+            url = report.urls.get(item.key)
+            title = item.title.replace("|", "\\|").replace("]", "\\]")
+            page = f"[{title}]({url})" if url else title
+            rows.append(
+                f"| `{item.key}` | {page} | {item.status} | {item.push} | {item.pull} |"
+            )
     rows += ["", summary_line(report) if report.mode != "plan" else "", ""]
     with open(path, "a", encoding="utf-8") as handle:
         handle.write("\n".join(rows))

@@ -58,6 +58,8 @@ class Report:
     writes: int = 0
     retries: int = 0
     dry_run: bool = False
+    urls: dict[str, str] = field(default_factory=dict)
+    """Wiki page URL of each document that has a page."""
 
     def count(self, action: str) -> int:
         """How many documents got ``action``."""
@@ -83,6 +85,7 @@ class Report:
                     "status": str(item.status),
                     "push": str(item.push),
                     "pull": str(item.pull),
+                    "url": self.urls.get(item.key, ""),
                 }
                 for item in self.items
             ],
@@ -353,6 +356,11 @@ class Engine:
         report.requests = self.remote.requests_made
         report.writes = self.remote.writes_made
         report.retries = self.remote.retries_made
+        report.urls = {
+            key: entry.url
+            for key, entry in self.entries.items()
+            if entry.url and not entry.url.startswith(PENDING_URL)
+        }
 
     def _refresh_markers(self, items: list[PlanItem]) -> None:
         """A page whose marker moved but whose content did not (our own write bumped its
