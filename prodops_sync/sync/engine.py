@@ -11,7 +11,8 @@ from __future__ import annotations
 
 import posixpath
 import re
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path, PurePosixPath
@@ -291,8 +292,7 @@ class Engine:
     ) -> Report:
         """Mirror local changes into the remote. Never overwrites a remote edit it has not
         seen (reported as conflicts) unless ``force``."""
-        lock = None if dry_run else self.store.lock()
-        try:
+        with self._locked(dry_run):
             items = self.build_plan(create_containers=not dry_run)
             if self.local_errors:
                 shown = "\n  ".join(self.local_errors[:10])
@@ -328,9 +328,18 @@ class Engine:
                 self._finish()
             self._count(report)
             return report
+
+    @contextmanager
+    def _locked(self, dry_run: bool) -> Iterator[None]:
+        """Hold the target's lock for a run that writes (a dry run takes none)."""
+        if dry_run:
+            yield
+            return
+        lock = self.store.lock()
+        try:
+            yield
         finally:
-            if lock is not None:
-                lock.release()
+            lock.release()
 
     def _apply_each(
         self,
@@ -475,8 +484,7 @@ class Engine:
         With ``prune``, files whose pages were deleted in the wiki are deleted too, unless
         more than ``max_delete`` would go (a listing that lost pages must not empty the
         playbook)."""
-        lock = None if dry_run else self.store.lock()
-        try:
+        with self._locked(dry_run):
             items = self.build_plan(create_containers=False)
             deletions = sum(1 for i in items if i.pull is PullAction.REPORT_DELETED)
             if prune and not dry_run:
@@ -493,9 +501,6 @@ class Engine:
                 self._finish()
             self._count(report)
             return report
-        finally:
-            if lock is not None:
-                lock.release()
 
     def _path_for(self, item: PlanItem) -> str:
         for doc in (item.local, item.base):
