@@ -141,8 +141,6 @@ def run_demo(workdir: Path, target: str = "notion", echo: Echo = print) -> DemoR
 
 
 def _state(workdir: Path, target: str) -> dict[str, Any]:
-    import json
+    from prodops_sync.sync.state import read_state_data
 
-    path = workdir / ".prodops-sync" / "state" / f"{target}.json"
-    data: dict[str, Any] = json.loads(path.read_text(encoding="utf-8"))
-    return data
+    return read_state_data(workdir / ".prodops-sync" / "state", target)

@@ -24,6 +24,10 @@ settings.register_profile("ci", derandomize=True, print_blob=True)
 settings.register_profile("explore", derandomize=False)
 settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "explore"))
 
+# Every state save in the suite (also in the CLI subprocesses the reliability tests start)
+# checks that no record was changed in place without being marked (see sync/state.py).
+os.environ.setdefault("PRODOPS_SYNC_STATE_CHECK", "1")
+
 if TYPE_CHECKING:
     from prodops_sync.standins import ConfluenceStandin, NotionStandin
 

@@ -42,10 +42,9 @@ class Workspace:
         return data
 
     def state(self) -> dict[str, Any]:
-        data: dict[str, Any] = json.loads(
-            (self.root / ".prodops-sync" / "state" / f"{self.target}.json").read_text()
-        )
-        return data
+        from prodops_sync.sync.state import read_state_data
+
+        return read_state_data(self.root / ".prodops-sync" / "state", self.target)
 
     def remote_id(self, key: str) -> str:
         return str(self.state()["docs"][key]["remote_id"])

@@ -358,7 +358,8 @@ class Engine:
 
     def _finish(self) -> None:
         self.state.synced_at = datetime.now(UTC).isoformat(timespec="seconds")
-        self.store.save(self.state)
+        # End of a run: fold the journal into the snapshot, the one diffable file CI commits.
+        self.store.compact(self.state)
 
     def _count(self, report: Report) -> None:
         """Copy the remote's request counters into ``report``."""

@@ -1,18 +1,45 @@
-"""Sync state: the base of three-way sync, one JSON file per target.
+"""Sync state: the base of three-way sync, a snapshot plus an append-only journal per target.
 
 For every document the state records what both sides held after the last successful sync
 (the *base*: canonical fields and body), the remote page id, and the remote's version marker
 at that time (Confluence version number, Notion ``last_edited_time``). The engine saves the
 state after every completed step, so an interrupted run resumes where it stopped; before a
-remote write it records the content being written as ``pending`` (a journal entry), so a
-rerun recognises a half-finished write of its own and completes it instead of reporting a
-conflict. See docs/architecture.md for where the state lives in CI.
+remote write it records the content being written as ``pending``, so a rerun recognises a
+half-finished write of its own and completes it instead of reporting a conflict.
+
+Storage (see docs/architecture.md, "Where the base lives"):
+
+* ``<target>.json``, the **snapshot**: the whole state as indented JSON with sorted keys
+  (diffable, committed to the state branch in CI), written atomically only when the state is
+  *compacted*: at the end of every run, and whenever the journal has grown as large as the
+  snapshot (so the cost stays amortised O(1) per saved record).
+* ``<target>.journal``, the **journal**: one JSON line per changed record, appended and
+  fsynced by every :meth:`StateStore.save`. A save therefore costs O(changed records), not
+  O(all documents): saving after each of 5,000 documents no longer re-serialises the
+  other 4,999. Loading replays the journal over the snapshot; a torn last line (the process
+  was killed in the middle of a write) is ignored, since its save never returned.
+
+Which records changed is tracked, not recomputed: :class:`SyncState` keeps its documents in a
+:class:`DocTable` that notices assignments and deletions, and :class:`DocState` tells its
+table when one of its fields is assigned. A field holding a mutable value (a dict, a list)
+that is changed *in place* is not noticed: assign a new value, or call
+:meth:`SyncState.touch`. The test suite turns on a check (``PRODOPS_SYNC_STATE_CHECK=1``)
+that fails loudly on an in-place change nobody announced.
+
+Adding a field: give it a default in :class:`DocState` (or :class:`SyncState`). Old files
+load with the default; nested dataclasses, lists and dicts of them are rebuilt from the
+type hints; keys a newer version wrote that this version does not know are dropped.
 """
 
 from __future__ import annotations
 
+import dataclasses
+import functools
 import json
-from dataclasses import asdict, dataclass, field
+import os
+import types
+import typing
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -20,7 +47,12 @@ from filelock import FileLock, Timeout
 
 from prodops_sync.sync.files import atomic_write_text
 
-STATE_VERSION = 1
+STATE_VERSION = 2
+"""Version 2: snapshot + journal. Version 1 (snapshot only, no generation) still loads."""
+READABLE_VERSIONS = (1, 2)
+MIN_COMPACT_BYTES = 1 << 20
+"""The journal is compacted once it is larger than the snapshot and than this."""
+CHECK_ENV = "PRODOPS_SYNC_STATE_CHECK"
 
 
 class StateError(Exception):
@@ -44,6 +76,56 @@ class DocState:
     """The page was written with links to pages that did not exist yet (placeholder
     URLs); push rewrites it once they exist, even if a run was interrupted meanwhile."""
 
+    def __setattr__(self, name: str, value: Any) -> None:
+        object.__setattr__(self, name, value)
+        owner = self.__dict__.get("_owner")
+        if owner is not None:
+            owner[0].dirty.add(owner[1])
+
+
+class DocTable(dict[str, DocState]):
+    """The documents of a state by key; remembers which keys changed since the last save."""
+
+    def __init__(self, items: dict[str, DocState] | None = None) -> None:
+        super().__init__()
+        self.dirty: set[str] = set()
+        for key, value in (items or {}).items():
+            self[key] = value
+
+    def __setitem__(self, key: str, value: DocState) -> None:
+        object.__setattr__(value, "_owner", (self, key))
+        super().__setitem__(key, value)
+        self.dirty.add(key)
+
+    def __delitem__(self, key: str) -> None:
+        super().__delitem__(key)
+        self.dirty.add(key)
+
+    def pop(self, key: str, *default: Any) -> Any:
+        if key in self:
+            self.dirty.add(key)
+        return super().pop(key, *default)
+
+    def popitem(self) -> tuple[str, DocState]:
+        key, value = super().popitem()
+        self.dirty.add(key)
+        return key, value
+
+    def setdefault(self, key: str, default: DocState | None = None) -> DocState:
+        if key not in self:
+            if default is None:
+                raise TypeError("DocTable.setdefault needs a DocState")
+            self[key] = default
+        return self[key]
+
+    def update(self, *args: Any, **kwargs: Any) -> None:
+        for key, value in dict(*args, **kwargs).items():
+            self[key] = value
+
+    def clear(self) -> None:
+        self.dirty.update(self)
+        super().clear()
+
 
 @dataclass
 class SyncState:
@@ -52,58 +134,298 @@ class SyncState:
     target: str
     containers: dict[str, str] = field(default_factory=dict)
     """Remote containers by collection name (Notion data source ids, Confluence page ids)."""
-    docs: dict[str, DocState] = field(default_factory=dict)
+    docs: dict[str, DocState] = field(default_factory=DocTable)
     synced_at: str | None = None
     """When the last push or pull finished (UTC, ISO 8601); informational."""
 
-    def to_json(self) -> str:
-        """Serialise (stable key order, so the file diffs well in git)."""
+    def __post_init__(self) -> None:
+        if not isinstance(self.docs, DocTable):
+            self.docs = DocTable(self.docs)
+
+    def touch(self, key: str) -> None:
+        """Mark ``key``'s record changed after changing one of its values in place."""
+        _table(self).dirty.add(key)
+
+    def meta(self) -> dict[str, Any]:
+        """Everything but the documents, JSON-ready (small: saved whole when it changes)."""
+        return {
+            f.name: _to_data(getattr(self, f.name))
+            for f in dataclasses.fields(self)
+            if f.name != "docs"
+        }
+
+    def to_json(self, generation: int = 0) -> str:
+        """Serialise as a snapshot (stable key order, so the file diffs well in git)."""
         data = {
             "version": STATE_VERSION,
-            "target": self.target,
-            "synced_at": self.synced_at,
-            "containers": dict(sorted(self.containers.items())),
-            "docs": {k: asdict(v) for k, v in sorted(self.docs.items())},
+            "generation": generation,
+            **_sorted_meta(self.meta()),
+            "docs": {k: _to_data(v) for k, v in sorted(self.docs.items())},
         }
-        return json.dumps(data, indent=2, ensure_ascii=False, sort_keys=False) + "\n"
+        return json.dumps(data, indent=2, ensure_ascii=False) + "\n"
 
     @classmethod
     def from_json(cls, text: str, target: str) -> SyncState:
-        """Parse a state file's text."""
-        data = json.loads(text)
-        if data.get("version") != STATE_VERSION:
-            raise StateError(f"unsupported state version {data.get('version')!r}")
-        docs = {key: DocState(**value) for key, value in data.get("docs", {}).items()}
-        return cls(
-            target=data.get("target", target),
-            containers=dict(data.get("containers", {})),
-            docs=docs,
-            synced_at=data.get("synced_at"),
+        """Parse a snapshot's text."""
+        return _state_from_snapshot(json.loads(text), target)[0]
+
+
+def _table(state: SyncState) -> DocTable:
+    if not isinstance(state.docs, DocTable):  # someone assigned a plain dict
+        state.docs = DocTable(state.docs)
+        state.docs.dirty.update(state.docs)
+    return state.docs
+
+
+def _sorted_meta(meta: dict[str, Any]) -> dict[str, Any]:
+    return {k: dict(sorted(v.items())) if isinstance(v, dict) else v for k, v in meta.items()}
+
+
+# -- (de)serialisation of records: dataclasses <-> JSON data, driven by type hints ------------
+
+
+def _to_data(value: Any) -> Any:
+    if dataclasses.is_dataclass(value) and not isinstance(value, type):
+        return {f.name: _to_data(getattr(value, f.name)) for f in dataclasses.fields(value)}
+    if isinstance(value, dict):
+        return {k: _to_data(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [_to_data(v) for v in value]
+    return value
+
+
+def _from_data(hint: Any, value: Any) -> Any:
+    """Rebuild ``value`` (JSON data) as type ``hint``: dataclasses (unknown keys dropped,
+    missing ones defaulted), optionals, lists and dicts of them; anything else as is."""
+    if value is None:
+        return None
+    origin = typing.get_origin(hint)
+    if origin in (typing.Union, types.UnionType):
+        options = [a for a in typing.get_args(hint) if a is not type(None)]
+        return _from_data(options[0], value) if len(options) == 1 else value
+    if origin is list and isinstance(value, list):
+        (item,) = typing.get_args(hint) or (Any,)
+        return [_from_data(item, v) for v in value]
+    if origin is dict and isinstance(value, dict):
+        args = typing.get_args(hint)
+        item = args[1] if len(args) == 2 else Any
+        return {k: _from_data(item, v) for k, v in value.items()}
+    if isinstance(hint, type) and dataclasses.is_dataclass(hint):
+        if not isinstance(value, dict):
+            raise TypeError(f"expected an object for {hint.__name__}, got {value!r:.60}")
+        hints = _hints(hint)
+        known = {f.name for f in dataclasses.fields(hint) if f.init}
+        return hint(**{k: _from_data(hints[k], v) for k, v in value.items() if k in known})
+    return value
+
+
+@functools.cache
+def _hints(cls: type) -> dict[str, Any]:
+    return typing.get_type_hints(cls)
+
+
+def _doc_from_data(value: Any) -> DocState:
+    doc = _from_data(DocState, value)
+    if not isinstance(doc, DocState):
+        raise TypeError(f"expected a document record, got {value!r:.60}")
+    return doc
+
+
+def _apply_meta(state: SyncState, meta: dict[str, Any]) -> None:
+    hints = _hints(SyncState)
+    for f in dataclasses.fields(SyncState):
+        if f.name != "docs" and f.name in meta:
+            setattr(state, f.name, _from_data(hints[f.name], meta[f.name]))
+
+
+def _state_from_snapshot(data: Any, target: str) -> tuple[SyncState, int]:
+    if not isinstance(data, dict):
+        raise StateError("the state is not a JSON object")
+    if data.get("version") not in READABLE_VERSIONS:
+        raise StateError(
+            f"unsupported state version {data.get('version')!r} (this prodops-sync reads "
+            f"{', '.join(map(str, READABLE_VERSIONS))}; a newer version wrote it?)"
         )
+    state = SyncState(target=str(data.get("target") or target))
+    _apply_meta(state, {k: v for k, v in data.items() if k not in ("version", "generation")})
+    docs = data.get("docs") or {}
+    if not isinstance(docs, dict):
+        raise StateError("'docs' is not an object")
+    state.docs = DocTable({key: _doc_from_data(value) for key, value in docs.items()})
+    generation = data.get("generation", 0)
+    if not isinstance(generation, int):
+        raise StateError("'generation' is not a number")
+    return state, generation
+
+
+def _dump_line(record: dict[str, Any]) -> bytes:
+    return (json.dumps(record, ensure_ascii=False, separators=(",", ":")) + "\n").encode()
 
 
 class StateStore:
-    """Reads, locks and atomically saves one target's state file."""
+    """Reads, locks and saves one target's state: a snapshot plus an append-only journal."""
 
     def __init__(self, directory: Path, target: str) -> None:
         self.path = directory / f"{target}.json"
+        self.journal_path = directory / f"{target}.journal"
         self.target = target
         self._lock = FileLock(str(directory / f"{target}.lock"))
+        self._generation = 0
+        self._snapshot_bytes = 0
+        self._journal_bytes = 0
+        self._journal_fd: int | None = None
+        self._meta_written: str | None = None
+        self._check = os.environ.get(CHECK_ENV) == "1"
+        self._written: dict[str, str] = {}
+        """Check mode only: each record as last written."""
+
+    # -- reading ------------------------------------------------------------------------------
 
     def load(self) -> SyncState:
-        """The saved state, or an empty one on the first run."""
+        """The saved state (snapshot + journal), or an empty one on the first run."""
+        self._close_journal()
         try:
             text = self.path.read_text(encoding="utf-8")
         except FileNotFoundError:
-            return SyncState(target=self.target)
+            text = None
         try:
-            return SyncState.from_json(text, self.target)
+            if text is None:
+                state, self._generation = SyncState(target=self.target), 0
+            else:
+                state, self._generation = _state_from_snapshot(json.loads(text), self.target)
         except (ValueError, TypeError, KeyError, StateError) as exc:
             raise StateError(f"{self.path}: unreadable sync state: {exc}") from None
+        self._snapshot_bytes = len(text.encode()) if text else 0
+        self._journal_bytes = self._replay(state)
+        self._meta_written = json.dumps(state.meta(), sort_keys=True)
+        table = _table(state)
+        table.dirty.clear()
+        if self._check:
+            self._written = {k: json.dumps(_to_data(v)) for k, v in table.items()}
+        return state
+
+    def _replay(self, state: SyncState) -> int:
+        """Apply the journal's records to ``state``; the journal's valid length in bytes
+        (0 when there is none or it belongs to an older snapshot)."""
+        try:
+            raw = self.journal_path.read_bytes()
+        except FileNotFoundError:
+            return 0
+        lines = raw.split(b"\n")
+        # The last element is what follows the final newline: empty, or a line whose write
+        # was cut short by a kill. Its save never returned, so it is not part of the state.
+        complete, valid = lines[:-1], len(raw) - len(lines[-1])
+        if not complete:
+            return 0
+        where = f"{self.journal_path}"
+        try:
+            header = json.loads(complete[0])
+            if header.get("generation") != self._generation:
+                # Left over from before the last compaction (killed before it was removed):
+                # the snapshot already holds all of it.
+                return 0
+            for number, line in enumerate(complete[1:], 2):
+                where = f"{self.journal_path}:{number}"
+                record = json.loads(line)
+                if "doc" in record:
+                    key = str(record["doc"])
+                    if record.get("deleted"):
+                        state.docs.pop(key, None)
+                    else:
+                        state.docs[key] = _doc_from_data(record["state"])
+                elif "meta" in record:
+                    _apply_meta(state, record["meta"])
+                else:
+                    raise StateError("unknown journal record")
+        except (ValueError, TypeError, KeyError, AttributeError, StateError) as exc:
+            raise StateError(f"{where}: unreadable sync journal: {exc}") from None
+        return valid
+
+    # -- writing ------------------------------------------------------------------------------
 
     def save(self, state: SyncState) -> None:
-        """Write the state atomically."""
-        atomic_write_text(self.path, state.to_json())
+        """Record what changed since the last save: one fsynced journal append, O(changed).
+        Compacts into the snapshot once the journal has grown as large as the snapshot."""
+        table = _table(state)
+        if self._check:
+            self._check_untracked(table)
+        lines = []
+        meta = json.dumps(state.meta(), sort_keys=True)
+        if meta != self._meta_written:
+            lines.append(_dump_line({"meta": state.meta()}))
+        for key in sorted(table.dirty):
+            record = table.get(key)
+            if record is None:
+                lines.append(_dump_line({"doc": key, "deleted": True}))
+                self._written.pop(key, None)
+            else:
+                data = _to_data(record)
+                lines.append(_dump_line({"doc": key, "state": data}))
+                if self._check:
+                    self._written[key] = json.dumps(data)
+        if lines:
+            self._append(b"".join(lines))
+        self._meta_written = meta
+        table.dirty.clear()
+        if self._journal_bytes > max(MIN_COMPACT_BYTES, self._snapshot_bytes):
+            self.compact(state)
+
+    def compact(self, state: SyncState) -> None:
+        """Write the whole state as a new snapshot (atomically) and drop the journal."""
+        self._close_journal()
+        text = state.to_json(self._generation + 1)
+        atomic_write_text(self.path, text)
+        # From here the snapshot holds everything: a journal left behind by a kill before the
+        # next line belongs to the previous generation and is ignored on load.
+        self._generation += 1
+        self._snapshot_bytes = len(text.encode())
+        self.journal_path.unlink(missing_ok=True)
+        self._journal_bytes = 0
+        self._meta_written = json.dumps(state.meta(), sort_keys=True)
+        _table(state).dirty.clear()
+
+    def close(self) -> None:
+        """Release the journal's file handle (the state stays saved)."""
+        self._close_journal()
+
+    def _append(self, data: bytes) -> None:
+        if self._journal_fd is None:
+            self._open_journal()
+        assert self._journal_fd is not None
+        view = memoryview(data)
+        while view:
+            written = os.write(self._journal_fd, view)
+            view = view[written:]
+        os.fsync(self._journal_fd)
+        self._journal_bytes += len(data)
+
+    def _open_journal(self) -> None:
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        if self._journal_bytes == 0:
+            # A fresh journal for this generation (replacing a stale one atomically).
+            header = _dump_line({"journal": STATE_VERSION, "generation": self._generation})
+            atomic_write_text(self.journal_path, header.decode())
+            self._journal_bytes = len(header)
+        else:
+            # Cut a torn tail off before appending after it.
+            os.truncate(self.journal_path, self._journal_bytes)
+        self._journal_fd = os.open(self.journal_path, os.O_WRONLY | os.O_APPEND)
+
+    def _close_journal(self) -> None:
+        if self._journal_fd is not None:
+            os.close(self._journal_fd)
+            self._journal_fd = None
+
+    def _check_untracked(self, table: DocTable) -> None:
+        """Check mode: fail on a record changed in place without being marked."""
+        for key, record in table.items():
+            if key in table.dirty:
+                continue
+            if self._written.get(key) != json.dumps(_to_data(record)):
+                raise StateError(
+                    f"state record {key!r} was changed in place without being marked: assign "
+                    f"its field a new value or call SyncState.touch({key!r})"
+                )
 
     def lock(self, timeout: float = 0) -> FileLock:
         """Take the target's lock so two runs never sync one target at once."""
@@ -116,3 +438,11 @@ class StateStore:
                 f"(lock {self._lock.lock_file}); wait for it to finish"
             ) from None
         return self._lock
+
+
+def read_state_data(directory: Path, target: str) -> dict[str, Any]:
+    """The saved state of ``target`` (snapshot and journal) as snapshot JSON data, for
+    tests and tools that inspect it."""
+    store = StateStore(directory, target)
+    data: dict[str, Any] = json.loads(store.load().to_json(store._generation))
+    return data

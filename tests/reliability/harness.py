@@ -163,10 +163,9 @@ class World:
 
     def state(self) -> dict[str, Any]:
         """The parsed sync state."""
-        import json
+        from prodops_sync.sync.state import read_state_data
 
-        data: dict[str, Any] = json.loads(self.state_path.read_text(encoding="utf-8"))
-        return data
+        return read_state_data(self.state_path.parent, TARGET_NAME[self.kind])
 
     def remote_id(self, key: str) -> str:
         """The page id the state records for ``key``."""
@@ -391,6 +390,4 @@ def snapshot(world: World) -> Snapshot:
 
 def pending_writes(world: World) -> list[str]:
     """Keys whose state still records an unconfirmed write (journal entry)."""
-    if not world.state_path.exists():
-        return []
     return sorted(k for k, d in world.state()["docs"].items() if d.get("pending"))
