@@ -107,7 +107,7 @@ def test_edits_to_different_paragraphs_merge_cleanly(playbook: Path) -> None:
     remote.user_edit("rituals/weekly", body=page.doc.body.replace("shipped", "shipped and why"))
     path = playbook / "rituals" / "weekly.md"
     path.write_text(path.read_text().replace("Wins, risks, asks.", "Wins, risks, asks, kudos."))
-    assert statuses(make_engine(playbook, remote))["rituals/weekly"] is Status.CONFLICT
+    assert statuses(make_engine(playbook, remote))["rituals/weekly"] is Status.BOTH_MERGE
     report = make_engine(playbook, remote).pull()
     assert [o.action for o in report.outcomes] == ["merged"]
     text = path.read_text()

@@ -26,6 +26,8 @@ COMMANDS: dict[str, str] = {
     "status": "prodops_sync.cli.sync:plan",
     "push": "prodops_sync.cli.sync:push",
     "pull": "prodops_sync.cli.sync:pull",
+    "diff": "prodops_sync.cli.conflicts:diff",
+    "resolve": "prodops_sync.cli.conflicts:resolve",
     "init": "prodops_sync.cli.init:init",
     "demo": "prodops_sync.cli.demo:demo",
 }

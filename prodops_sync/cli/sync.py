@@ -171,9 +171,16 @@ def plan(target_name: str | None, config_path: Path | None, fmt: str) -> None:
     "--max-delete", type=click.IntRange(min=0), default=5, show_default=True,
     help="Abort before any write if more pages than this would be archived.",
 )
+@click.option(
+    "--on-conflict", type=click.Choice(["skip", "merge", "local", "wiki"]), default="skip",
+    show_default=True,
+    help="A page changed in the wiki and in Git: skip it (report), push a clean three-way "
+    "merge, or merge letting Git (local) or the wiki win where both changed the same thing. "
+    "merge/local/wiki also write the merged document into the file.",
+)
 def push(
     target_name: str | None, config_path: Path | None, fmt: str, dry_run: bool, force: bool,
-    max_delete: int,
+    max_delete: int, on_conflict: str,
 ) -> None:
     """Mirror the playbook into the wiki: create, update and archive pages.
 
@@ -183,7 +190,7 @@ def push(
     """
     _run(
         lambda: _engine(config_path, target_name, fmt).push(
-            dry_run=dry_run, force=force, max_delete=max_delete
+            dry_run=dry_run, force=force, max_delete=max_delete, on_conflict=on_conflict
         ),
         fmt,
     )
@@ -199,9 +206,15 @@ def push(
     "--max-delete", type=click.IntRange(min=0), default=5, show_default=True,
     help="With --prune: abort before any write if more files than this would be deleted.",
 )
+@click.option(
+    "--on-conflict", type=click.Choice(["merge", "local", "wiki"]), default="merge",
+    show_default=True,
+    help="Where both sides changed the same field, list item, table cell or lines: leave "
+    "conflict markers (merge), or let Git (local) or the wiki win. Other edits merge anyway.",
+)
 def pull(
     target_name: str | None, config_path: Path | None, fmt: str, dry_run: bool, prune: bool,
-    max_delete: int,
+    max_delete: int, on_conflict: str,
 ) -> None:
     """Bring wiki edits back into the playbook files, in canonical form.
 
@@ -211,7 +224,7 @@ def pull(
     """
     _run(
         lambda: _engine(config_path, target_name, fmt).pull(
-            dry_run=dry_run, prune=prune, max_delete=max_delete
+            dry_run=dry_run, prune=prune, max_delete=max_delete, on_conflict=on_conflict
         ),
         fmt,
     )

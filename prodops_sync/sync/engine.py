@@ -24,11 +24,20 @@ from prodops_sync.remotes.base import Remote, RemoteConflict, RemoteEntry
 from prodops_sync.schemas import load_schema
 from prodops_sync.sync.files import atomic_write_text, slugify, unique_stem
 from prodops_sync.sync.localfiles import render_document
-from prodops_sync.sync.merge import MergeResult, merge_documents
+from prodops_sync.sync.merge import MergeResult, Prefer, has_markers, merge_documents, take_side
 from prodops_sync.sync.planner import PlanItem, PullAction, PushAction, Status, plan
 from prodops_sync.sync.state import DocState, StateStore, SyncState
 
 ProgressCallback = Callable[[int, int, str], None]
+
+ON_CONFLICT_PUSH = ("skip", "merge", "local", "wiki")
+"""What push does with a page changed on both sides: skip it (report), push a clean
+three-way merge, or merge letting the Git (local) or wiki side win where both changed the
+same thing. The last three also write the merged document into the file."""
+ON_CONFLICT_PULL = ("merge", "local", "wiki")
+"""What pull does where both sides changed the same thing: leave conflict markers, or
+let the Git (local) or wiki side win. Non-overlapping edits merge either way."""
+_PREFER: dict[str, Prefer] = {"merge": None, "local": "local", "wiki": "remote"}
 
 
 class SyncError(Exception):
@@ -288,10 +297,12 @@ class Engine:
     # -- push -------------------------------------------------------------------------------
 
     def push(
-        self, *, dry_run: bool = False, force: bool = False, max_delete: int = 5
+        self, *, dry_run: bool = False, force: bool = False, max_delete: int = 5,
+        on_conflict: str = "skip", only: set[str] | None = None,
     ) -> Report:
         """Mirror local changes into the remote. Never overwrites a remote edit it has not
-        seen (reported as conflicts) unless ``force``."""
+        seen (reported as conflicts) unless ``force`` or an ``on_conflict`` choice (see
+        :data:`ON_CONFLICT_PUSH`). ``only`` limits the run to those document keys."""
         with self._locked(dry_run):
             items = self.build_plan(create_containers=not dry_run)
             if self.local_errors:
@@ -307,9 +318,12 @@ class Engine:
             report = Report("push", items, dry_run=dry_run)
             self._apply_each(
                 report,
-                [i for i in items if i.push is not PushAction.NONE],
+                [i for i in items if i.push is not PushAction.NONE
+                 and (only is None or i.key in only)],
                 lambda i: str(i.push),
-                lambda i: self._push_one(i, dry_run=dry_run, force=force),
+                lambda i: self._push_one(
+                    i, dry_run=dry_run, force=force, on_conflict=on_conflict
+                ),
             )
             # Pages written with links to pages that did not exist yet (in this run or an
             # interrupted earlier one) are rewritten now that their targets exist.
@@ -388,13 +402,27 @@ class Engine:
         if changed:
             self.store.save(self.state)
 
-    def _push_one(self, item: PlanItem, *, dry_run: bool, force: bool) -> Outcome:
+    def _push_one(
+        self, item: PlanItem, *, dry_run: bool, force: bool, on_conflict: str = "skip"
+    ) -> Outcome:
         action = item.push
-        if item.status is Status.CONFLICT and force:
+        if item.status in (Status.CONFLICT, Status.BOTH_MERGE) and force:
             action = PushAction.UPDATE
         outcome = Outcome(item.key, item.title, item.status, str(action))
+        waiting = action in (PushAction.SKIP_CONFLICT, PushAction.SKIP_MERGE)
+        if waiting and on_conflict != "skip":
+            return self._push_merged(item, outcome, on_conflict, dry_run=dry_run)
+        if action is PushAction.SKIP_MERGE:
+            outcome.detail = (
+                "changed in the wiki and locally without overlap; pull merges it (or push "
+                "--on-conflict merge)"
+            )
+            return outcome
         if action is PushAction.SKIP_CONFLICT:
-            outcome.detail = "changed in the wiki and locally; pull to merge, or push --force"
+            outcome.detail = (
+                "changed in the wiki and locally; pull to merge, push --on-conflict "
+                "merge|local|wiki, or prodops-sync resolve"
+            )
             return outcome
         if dry_run:
             return outcome
@@ -439,6 +467,133 @@ class Engine:
         self.store.save(self.state)
         return outcome
 
+    def _push_merged(
+        self, item: PlanItem, outcome: Outcome, on_conflict: str, *, dry_run: bool
+    ) -> Outcome:
+        """Settle a both-sides change by a three-way merge: the merged document goes to the
+        wiki and into the file, and becomes the base. A merge that still conflicts (no
+        preferred side) is skipped as before."""
+        assert item.local is not None and item.remote is not None
+        result = merge_documents(
+            item.base, item.local, item.remote, remote_label=self.remote.label,
+            prefer=_PREFER[on_conflict],
+        )
+        if not result.clean:
+            outcome.action = str(PushAction.SKIP_CONFLICT)
+            outcome.detail = (
+                f"both sides changed {', '.join(result.conflict_paths) or 'the body'}; "
+                "push --on-conflict local|wiki, or prodops-sync resolve"
+            )
+            return outcome
+        merged = result.document
+        outcome.action = "merged"
+        if dry_run:
+            return outcome
+        entry = self.entries[item.key]
+        if content_hash(merged) != content_hash(item.local):
+            outcome.path = self._write_local(item, merged)
+        if content_hash(merged) != content_hash(item.remote):
+            self._journal(item.key, merged, self.state.docs.get(item.key))
+            self.resolver.misses.clear()
+            try:
+                entry = self.remote.update(entry, merged, item.remote, self.resolver)
+            except RemoteConflict as exc:
+                self.state.docs[item.key].pending = None
+                outcome.action = str(PushAction.SKIP_CONFLICT)
+                outcome.detail = f"{exc}; run again to merge the newer edit"
+                self.store.save(self.state)
+                return outcome
+            self.entries[item.key] = entry
+        self._record(item.key, merged, entry)
+        self.state.docs[item.key].relink = bool(self.resolver.misses)
+        outcome.url = entry.url
+        self.store.save(self.state)
+        return outcome
+
+    # -- diff and resolve --------------------------------------------------------------------
+
+    def find_item(self, items: list[PlanItem], name: str) -> PlanItem:
+        """The plan item of a document named by key (``rituals/x``) or file path (relative
+        to the working directory or the playbook)."""
+        for key in _candidate_keys(name, self.playbook_dir):
+            for item in items:
+                if item.key == key:
+                    return item
+        raise SyncError(
+            f"no document {name!r} in the playbook or the wiki; name it by key "
+            "(rituals/weekly-product-update) or by file path"
+        )
+
+    def diff(self, name: str) -> tuple[str, str, str]:
+        """(file path, the Git file, the live wiki page), both rendered as canonical file
+        text the way pull would write them. Makes no writes."""
+        items = self.build_plan()
+        item = self.find_item(items, name)
+        relpath = self._path_for(item)
+        target = self.playbook_dir / relpath
+        original = target.read_text(encoding="utf-8") if target.is_file() else None
+        local = original or ""
+        if item.local is not None and original is not None and not has_markers(original):
+            local = self._render(item.local, original)
+        wiki = self._render(item.remote, original) if item.remote is not None else ""
+        return relpath, local, wiki
+
+    def resolve(self, name: str, accept: str) -> Report:
+        """End a conflict on one document. ``accept``: ``local`` pushes the Git version over
+        the wiki page (the local side of any conflict markers); ``wiki`` writes the wiki
+        version into the file; ``merged`` pushes the file as the user edited it, which must
+        hold no conflict markers."""
+        if accept == "wiki":
+            with self._locked(False):
+                items = self.build_plan()
+                item = self.find_item(items, name)
+                entry = self.entries.get(item.key)
+                if item.remote is None or entry is None:
+                    raise SyncError(f"{item.key} has no wiki page to accept; use --accept local")
+                relpath = self._path_for(item)
+                target = self.playbook_dir / relpath
+                original = target.read_text(encoding="utf-8") if target.is_file() else None
+                if original is not None and has_markers(original):
+                    original = take_side(original, "remote")
+                atomic_write_text(target, self._render(item.remote, original))
+                self._record(item.key, item.remote, entry)
+                self._finish()
+                report = Report("resolve", items)
+                report.outcomes.append(Outcome(item.key, item.title, item.status, "write",
+                                               "took the wiki version", entry.url, relpath))
+                self._count(report)
+                return report
+        key, relpath = self._local_file(name)
+        target = self.playbook_dir / relpath
+        text = target.read_text(encoding="utf-8")
+        if has_markers(text):
+            if accept == "merged":
+                line = next(n for n, t in enumerate(text.splitlines(), 1)
+                            if t.startswith("<<<<<<< "))
+                raise SyncError(
+                    f"{relpath}:{line}: conflict markers are still in the file; edit them "
+                    "out, or use --accept local or --accept wiki"
+                )
+            atomic_write_text(target, take_side(text, "local"))
+        report = self.push(force=True, only={key})
+        report.mode = "resolve"
+        return report
+
+    def _local_file(self, name: str) -> tuple[str, str]:
+        """(key, playbook-relative path) of a document's existing file."""
+        for key in _candidate_keys(name, self.playbook_dir):
+            kind_suffixes = (".md", ".yaml", ".yml")
+            for suffix in kind_suffixes:
+                if (self.playbook_dir / (key + suffix)).is_file():
+                    return key, key + suffix
+        raise SyncError(f"no playbook file for {name!r}; --accept wiki takes the wiki page")
+
+    def _render(self, doc: Document, original: str | None) -> str:
+        kind = KINDS_BY_NAME[doc.kind]
+        key_order = list(load_schema(kind.name).get("properties", {}))
+        return render_document(doc, kind, original, key_order=key_order,
+                               remote_label=self.remote.label)
+
     def _relink(self, item: PlanItem) -> None:
         entry = self.entries.get(item.key)
         if entry is None or item.local is None:
@@ -480,11 +635,14 @@ class Engine:
 
     # -- pull -------------------------------------------------------------------------------
 
-    def pull(self, *, dry_run: bool = False, prune: bool = False, max_delete: int = 5) -> Report:
-        """Bring remote edits into the playbook files; three-way merge both-sides edits.
-        With ``prune``, files whose pages were deleted in the wiki are deleted too, unless
-        more than ``max_delete`` would go (a listing that lost pages must not empty the
-        playbook)."""
+    def pull(
+        self, *, dry_run: bool = False, prune: bool = False, max_delete: int = 5,
+        on_conflict: str = "merge",
+    ) -> Report:
+        """Bring remote edits into the playbook files; three-way merge both-sides edits
+        (``on_conflict``: see :data:`ON_CONFLICT_PULL`). With ``prune``, files whose pages
+        were deleted in the wiki are deleted too, unless more than ``max_delete`` would go
+        (a listing that lost pages must not empty the playbook)."""
         with self._locked(dry_run):
             items = self.build_plan(create_containers=False)
             deletions = sum(1 for i in items if i.pull is PullAction.REPORT_DELETED)
@@ -496,7 +654,9 @@ class Engine:
                 report,
                 [i for i in items if i.pull is not PullAction.NONE],
                 lambda i: str(i.pull),
-                lambda i: self._pull_one(i, dry_run=dry_run, prune=prune),
+                lambda i: self._pull_one(
+                    i, dry_run=dry_run, prune=prune, prefer=_PREFER[on_conflict]
+                ),
             )
             if not dry_run:
                 self._finish()
@@ -511,7 +671,9 @@ class Engine:
         suffix = ".md" if kind.file_format == "markdown" else ".yaml"
         return item.key + suffix
 
-    def _pull_one(self, item: PlanItem, *, dry_run: bool, prune: bool) -> Outcome:
+    def _pull_one(
+        self, item: PlanItem, *, dry_run: bool, prune: bool, prefer: Prefer = None
+    ) -> Outcome:
         action = item.pull
         outcome = Outcome(item.key, item.title, item.status, str(action))
         entry = self.entries.get(item.key)
@@ -558,7 +720,8 @@ class Engine:
         elif action is PullAction.MERGE:
             assert item.local is not None and item.remote is not None and entry is not None
             result = merge_documents(
-                item.base, item.local, item.remote, remote_label=self.remote.label
+                item.base, item.local, item.remote, remote_label=self.remote.label,
+                prefer=prefer,
             )
             outcome.path = self._write_local(item, result.document, result)
             # The base becomes what the remote holds: the merged file is a local change on
@@ -568,7 +731,7 @@ class Engine:
                 outcome.action = "merged"
             else:
                 outcome.action = "conflict"
-                names = [c.name for c in result.field_conflicts]
+                names = result.conflict_paths
                 parts = [f"fields {', '.join(names)}"] if names else []
                 if result.body_conflict:
                     parts.append("body")
@@ -618,3 +781,23 @@ def _document_from_content(content: dict[str, Any]) -> Document:
     return Document(
         key=content["key"], kind=content["kind"], fields=content["fields"], body=content["body"]
     )
+
+
+def _candidate_keys(name: str, playbook_dir: Path) -> list[str]:
+    """Keys a user may mean by ``name``: a key as given, or a file path relative to the
+    working directory, the project (the playbook's parent) or the playbook, with or
+    without its suffix."""
+    candidates = [name.strip("/")]
+    path = Path(name)
+    for base in (Path.cwd(), playbook_dir.parent, playbook_dir):
+        try:
+            rel = (base / path).resolve().relative_to(playbook_dir.resolve())
+        except (ValueError, OSError):
+            continue
+        candidates.append(rel.as_posix())
+    keys = []
+    for c in candidates:
+        stem = re.sub(r"\.(md|ya?ml)$", "", c)
+        if stem and stem not in keys:
+            keys.append(stem)
+    return keys

@@ -21,6 +21,9 @@ class Status(StrEnum):
     LOCAL_CHANGED = "local-changed"
     REMOTE_CHANGED = "remote-changed"
     BOTH_SAME = "both-changed-same"
+    BOTH_MERGE = "both-changed-merge"
+    """Both sides changed different things (fields, list items, table cells, paragraphs):
+    pull merges them with no conflict."""
     CONFLICT = "conflict"
     NEW_LOCAL = "new-local"
     NEW_REMOTE = "new-remote"
@@ -40,6 +43,8 @@ class PushAction(StrEnum):
     ARCHIVE = "archive"
     RECORD = "record-base"
     SKIP_CONFLICT = "skip-conflict"
+    SKIP_MERGE = "skip-merge"
+    """Both sides changed without overlap: left for pull to merge (or --on-conflict)."""
     FORGET = "forget"
 
 
@@ -60,6 +65,7 @@ PUSH_ACTIONS: dict[Status, PushAction] = {
     Status.LOCAL_CHANGED: PushAction.UPDATE,
     Status.REMOTE_CHANGED: PushAction.NONE,
     Status.BOTH_SAME: PushAction.RECORD,
+    Status.BOTH_MERGE: PushAction.SKIP_MERGE,
     Status.CONFLICT: PushAction.SKIP_CONFLICT,
     Status.NEW_LOCAL: PushAction.CREATE,
     Status.NEW_REMOTE: PushAction.NONE,
@@ -76,6 +82,7 @@ PULL_ACTIONS: dict[Status, PullAction] = {
     Status.LOCAL_CHANGED: PullAction.NONE,
     Status.REMOTE_CHANGED: PullAction.WRITE,
     Status.BOTH_SAME: PullAction.RECORD,
+    Status.BOTH_MERGE: PullAction.MERGE,
     Status.CONFLICT: PullAction.MERGE,
     Status.NEW_LOCAL: PullAction.NONE,
     Status.NEW_REMOTE: PullAction.CREATE,
@@ -175,6 +182,7 @@ def _incorporated(local: Document | None, remote: Document | None, base: Documen
             return Status.LOCAL_CHANGED
         if merged == content_hash(remote):
             return Status.REMOTE_CHANGED
+        return Status.BOTH_MERGE
     return Status.CONFLICT
 
 
