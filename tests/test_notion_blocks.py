@@ -180,8 +180,10 @@ def test_code_user_caption_is_not_lost() -> None:
     api = api_block("code", {"rich_text": [api_text("SELECT 1")], "language": "sql",
                              "caption": [api_text("Daily query")]})
     out = from_blocks([api])
-    assert out == "```sql Daily query\nSELECT 1\n```\n"
+    assert out == '```sql caption="Daily query"\nSELECT 1\n```\n'
     assert from_blocks(to_blocks(out)) == out
+    # the caption comes back exactly, without the language name put in front of it
+    assert block_fingerprint(to_blocks(out)[0]) == block_fingerprint(api)
 
 
 def test_equation_both_ways() -> None:
@@ -244,22 +246,29 @@ def only_with(md: str, key: str, resolver: MappingResolver) -> dict[str, Any]:
     return blocks[0]
 
 
-def test_page_mention_becomes_link() -> None:
+def test_page_mention_stays_a_mention_linking_to_the_playbook_file() -> None:
     resolver = MappingResolver(urls={"charter": "https://www.notion.so/" + "a" * 32})
     item = {"type": "mention", "plain_text": "Charter", "href": "https://www.notion.so/" + "a" * 32,
             "mention": {"type": "page", "page": {"id": "aaaaaaaa-aaaa-aaaa-aaaa-aaaaaaaaaaaa"}},
             "annotations": {"bold": False}}
     api = api_block("paragraph", {"rich_text": [api_text("See "), item]})
-    assert from_blocks([api], current_key="rituals/x", resolver=resolver) == (
-        "See [Charter](../charter.md)\n")
+    md = from_blocks([api], current_key="rituals/x", resolver=resolver)
+    assert md == ('See <mention-page id="aaaaaaaa-aaaa-aaaa-aaaa-aaaaaaaaaaaa">'
+                  "[Charter](../charter.md)</mention-page>\n")
+    back = to_blocks(md, current_key="rituals/x", resolver=resolver)
+    assert block_fingerprint(back[0]) == block_fingerprint(api)
 
 
-def test_date_and_user_mentions_keep_their_text() -> None:
+def test_date_and_user_mentions_keep_their_text_and_identity() -> None:
     date = {"type": "mention", "plain_text": "2025-03-01",
-            "mention": {"type": "date", "date": {"start": "2025-03-01"}}}
-    user = {"type": "mention", "plain_text": "@Ada", "mention": {"type": "user", "user": {}}}
+            "mention": {"type": "date", "date": {"start": "2025-03-01", "end": None}}}
+    user = {"type": "mention", "plain_text": "@Ada",
+            "mention": {"type": "user", "user": {"object": "user", "id": "u1", "name": "Ada"}}}
     api = api_block("paragraph", {"rich_text": [date, api_text(" by "), user]})
-    assert from_blocks([api]) == "2025-03-01 by @Ada\n"
+    md = from_blocks([api])
+    assert md == ('<mention-date start="2025-03-01">2025-03-01</mention-date> by '
+                  '<mention-user id="u1">@Ada</mention-user>\n')
+    assert block_fingerprint(to_blocks(md)[0]) == block_fingerprint(api)
 
 
 def test_long_text_is_split_on_utf16_units() -> None:

@@ -31,7 +31,12 @@ from notion_client import APIResponseError, Client
 from notion_client.errors import HTTPResponseError, RequestTimeoutError
 
 from prodops_sync.formats.notion import properties as notion_props
-from prodops_sync.formats.notion.blocks import block_fingerprint, from_blocks, to_blocks
+from prodops_sync.formats.notion.blocks import (
+    block_fingerprint,
+    for_request,
+    from_blocks,
+    to_blocks,
+)
 from prodops_sync.formats.notion.requests import AppendStep, plan_append_requests, resolve
 from prodops_sync.links import LinkResolver
 from prodops_sync.model import KINDS_BY_NAME, Document, KindSpec, collections, content_hash
@@ -407,7 +412,7 @@ class NotionRemote(HttpRemote):
             lambda: self.client.pages.create(
                 parent={"type": "data_source_id", "data_source_id": ds_id},
                 properties=self._page_properties(doc),
-                children=first,
+                children=for_request(first),
             ),
             before_retry=lambda: self._find_by_key(ds_id, doc.key),
         )
@@ -425,7 +430,7 @@ class NotionRemote(HttpRemote):
         for step in steps:
             parent_id = resolve(step.parent, results, root)
             after = resolve(step.after, results, root) if step.after is not None else None
-            kwargs: dict[str, Any] = {"children": step.children}
+            kwargs: dict[str, Any] = {"children": for_request(step.children)}
             if after == _START:
                 kwargs["position"] = {"type": "start"}
             elif after is not None:
@@ -488,7 +493,9 @@ class NotionRemote(HttpRemote):
         if isinstance(op, Update):
             self._write(
                 "update block",
-                lambda: self.client.blocks.update(op.block_id, **{op.type: op.payload}),
+                lambda: self.client.blocks.update(
+                    op.block_id, **{op.type: for_request(op.payload)}
+                ),
             )
         elif isinstance(op, Delete):
             self._write("delete block", lambda: self.client.blocks.delete(op.block_id))

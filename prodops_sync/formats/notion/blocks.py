@@ -48,6 +48,7 @@ import hashlib
 import json
 import re
 from collections.abc import Sequence
+from dataclasses import replace
 from typing import Any
 
 from markdown_it.tree import SyntaxTreeNode
@@ -58,6 +59,7 @@ from prodops_sync.formats.notion.richtext import (
     Run,
     escape_text,
     inline_to_runs,
+    normal_runs,
     plain_text,
     rich_text_to_markdown,
     rich_text_to_runs,
@@ -228,8 +230,7 @@ class _Writer:
             return _text_blocks("bulleted_list_item", {}, runs, rest)
         if runs and runs[0].text.startswith(" ") and not runs[0].code:
             first = runs[0]
-            runs = [Run(first.text[1:], first.bold, first.italic, first.strikethrough,
-                        first.code, first.link), *runs[1:]]
+            runs = [replace(first, text=first.text[1:]), *runs[1:]]
             runs = [r for r in runs if r.text]
         return _text_blocks("to_do", {"checked": checked}, runs, rest)
 
@@ -397,26 +398,24 @@ class _Reader:
             suffix = ".yaml"
         return href_for(self.current_key, key, suffix, fragment)
 
-    def mention_href(self, mention: dict[str, Any]) -> str | None:
-        kind = mention.get("type")
-        if kind in ("page", "database"):
-            target_id = str((mention.get(kind) or {}).get("id", ""))
-            url = f"https://www.notion.so/{target_id.replace('-', '')}"
-            return self.unmap_href(url)
-        if kind == "link_preview":
-            return str((mention.get("link_preview") or {}).get("url", "")) or None
-        return None
-
     def runs(self, items: Sequence[dict[str, Any]]) -> list[Run]:
-        runs = rich_text_to_runs(items, self.mention_href)
         return [
-            Run(r.text, r.bold, r.italic, r.strikethrough, r.code,
-                self.unmap_href(r.link) if r.link else None)
-            for r in runs
+            replace(r, link=self.unmap_href(r.link)) if r.link else r
+            for r in rich_text_to_runs(items)
         ]
 
+    def mention_href(self, mention: dict[str, Any]) -> str | None:
+        """A page/database mention of a playbook document links to its file in Git."""
+        kind = mention.get("type")
+        if kind not in ("page", "database"):
+            return None
+        target_id = str((mention.get(kind) or {}).get("id", "")).replace("-", "")
+        href = self.unmap_href(f"https://www.notion.so/{target_id}")
+        return None if href.startswith("https://www.notion.so/") else href
+
     def inline(self, items: Sequence[dict[str, Any]], *, in_table: bool = False) -> str:
-        return rich_text_to_markdown(self.runs(items), in_table=in_table)
+        return rich_text_to_markdown(self.runs(items), in_table=in_table,
+                                     mention_href=self.mention_href)
 
     # -- blocks ------------------------------------------------------------------------------
 
@@ -644,6 +643,25 @@ def from_blocks(
 
 
 # =============================================================================================
+# Requests
+
+
+def for_request(value: Any) -> Any:
+    """A copy of blocks (or a block body) without the read-only fields of rich-text items
+    (``plain_text``, ``href``): :func:`to_blocks` keeps a mention's shown text in
+    ``plain_text`` so that it reads back as written, but requests never send it."""
+    if isinstance(value, list):
+        return [for_request(v) for v in value]
+    if not isinstance(value, dict):
+        return value
+    rich_item = value.get("type") in ("text", "mention", "equation") and value.get("type") in value
+    return {
+        k: for_request(v) for k, v in value.items()
+        if not (rich_item and k in ("plain_text", "href"))
+    }
+
+
+# =============================================================================================
 # Fingerprints
 
 
@@ -680,23 +698,12 @@ def _normal_value(key: str, value: Any) -> Any:
 
 
 def _normal_rich_text(items: list[dict[str, Any]]) -> list[Any]:
-    out: list[list[Any]] = []
-    for item in items:
-        ann = item.get("annotations") or {}
-        marks = sorted(k for k, v in ann.items() if v and v != "default")
-        color = ann.get("color", "default")
-        kind = item.get("type", "text")
-        if kind == "text":
-            text = item.get("text") or {}
-            key: list[Any] = ["text", (text.get("link") or {}).get("url"), marks, color]
-            content = str(text.get("content", ""))
-        else:
-            payload = item.get(kind)
-            key = [kind, json.dumps(payload, sort_keys=True), marks, color]
-            content = ""
-        if out and out[-1][0] == key and kind == "text":
-            out[-1][1] += content  # adjacent runs with equal format are one run
-        else:
-            out.append([key, content])
+    """Rich text as what it means: runs merged, edge whitespace unmarked
+    (:func:`~.richtext.normal_runs`), a mention by its identity (Notion computes the text
+    it shows)."""
+    out: list[Any] = []
+    for run in normal_runs(rich_text_to_runs(items)):
+        shown = "" if run.special not in (None, "equation") else run.text
+        out.append([shown, run.bold, run.italic, run.strikethrough, run.underline, run.code,
+                    run.color, run.link, run.special])
     return out
-

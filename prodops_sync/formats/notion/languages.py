@@ -10,6 +10,8 @@ person reading the page sees what the author wrote.
 
 from __future__ import annotations
 
+import re
+
 NOTION_LANGUAGES: tuple[str, ...] = (
     "abap", "abc", "agda", "arduino", "ascii art", "assembly", "bash", "basic", "bnf", "c",
     "c#", "c++", "clojure", "coffeescript", "coq", "css", "dart", "dhall", "diff", "docker",
@@ -63,14 +65,29 @@ def markdown_name(language: str) -> str:
     return _MARKDOWN_NAME.get(language, language)
 
 
+_CAPTION = re.compile(r'^(?P<name>\S+) caption="(?P<caption>(?:[^"\\]|\\.)*)"$')
+
+
+def _quote(caption: str) -> str:
+    return caption.replace("\\", "\\\\").replace('"', '\\"').replace("\n", "\\n")
+
+
+def _unquote(quoted: str) -> str:
+    return re.sub(r"\\(.)", lambda m: "\n" if m[1] == "n" else m[1], quoted)
+
+
 def to_notion(info: str) -> tuple[str, str]:
     """Map a fence info string to ``(notion_language, caption)``; caption is ``""`` when the
-    info string is exactly the language's Markdown name."""
+    info string is exactly the language's Markdown name. ``<name> caption="…"`` (how a
+    caption written in Notion comes back) gives that language and exactly that caption."""
     info = info.strip()
     if not info:
         return PLAIN, ""
     if info in _BY_MARKDOWN_NAME:
         return _BY_MARKDOWN_NAME[info], ""
+    quoted = _CAPTION.match(info)
+    if quoted and (quoted["name"] in _BY_MARKDOWN_NAME or quoted["name"] == "text"):
+        return _BY_MARKDOWN_NAME.get(quoted["name"], PLAIN), _unquote(quoted["caption"])
     first = info.split()[0].lower()
     language = _BY_MARKDOWN_NAME.get(first) or _ALIASES.get(first) or PLAIN
     return language, info
@@ -79,16 +96,15 @@ def to_notion(info: str) -> tuple[str, str]:
 def from_notion(language: str, caption: str) -> str:
     """The fence info string for a Notion code block with ``language`` and ``caption``.
 
-    A caption whose first word maps to the block's language is the original info string.
-    Any other caption (one a wiki user wrote) is appended after the language name so that
-    it is not lost.
-    """
-    caption = " ".join(caption.split("\n")).strip()
+    A caption that :func:`to_notion` would give back from itself (the info string a Git
+    author wrote, such as ``py`` or ``python title=x.py``) is written as it is. Any other
+    caption (one a wiki user wrote) is kept after the language name as ``caption="…"``,
+    so that it comes back exactly, without the language name in it."""
     name = markdown_name(language)
     if not caption:
         return name
-    first = caption.split()[0].lower()
-    mapped = _BY_MARKDOWN_NAME.get(first) or _ALIASES.get(first) or PLAIN
-    if mapped == language and (language != PLAIN or first not in _BY_MARKDOWN_NAME):
+    if "\n" not in caption and caption == caption.strip() and to_notion(caption) == (
+        language, caption
+    ):
         return caption
-    return f"{name or 'text'} {caption}"
+    return f'{name or "text"} caption="{_quote(caption)}"'

@@ -21,9 +21,11 @@ surrogate pair is never cut. A rich-text array holds at most 100 runs; blocks de
 
 from __future__ import annotations
 
+import html
+import json
 import re
 from collections.abc import Callable, Iterable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 from markdown_it.tree import SyntaxTreeNode
@@ -36,8 +38,6 @@ MAX_RICH_TEXT_ITEMS = 100
 SOFT_BREAK = " \n"
 HARD_BREAK = "\n"
 
-# Marks that wrap other content, outermost first when two marks span the same runs.
-_WRAP_ORDER = ("link", "bold", "italic", "strikethrough")
 _DELIMS = {"bold": "**", "italic": "*", "strikethrough": "~~"}
 _ASCII_PUNCT = set("!\"#$%&'()*+,-./:;<=>?@[\\]^_`{|}~")
 _TASK_CHECKBOX = re.compile(r'^<input class="task-list-item-checkbox"')
@@ -45,7 +45,12 @@ _TASK_CHECKBOX = re.compile(r'^<input class="task-list-item-checkbox"')
 
 @dataclass(frozen=True)
 class Run:
-    """One rich-text run in a form independent of the API's JSON spelling."""
+    """One rich-text run in a form independent of the API's JSON spelling.
+
+    ``special`` is None for a text run; ``"equation"`` for an inline equation (``text`` is the
+    expression); for a mention, the mention object as a request sends it, as canonical JSON
+    (``text`` is the text Notion displays for it).
+    """
 
     text: str
     bold: bool = False
@@ -53,22 +58,41 @@ class Run:
     strikethrough: bool = False
     code: bool = False
     link: str | None = None
+    underline: bool = False
+    color: str = "default"
+    special: str | None = None
 
     def same_format(self, other: Run) -> bool:
-        """True when both runs carry exactly the same marks and link."""
+        """True when both are text runs carrying exactly the same marks and link."""
         return (
-            self.bold == other.bold
+            self.special is None
+            and other.special is None
+            and self.bold == other.bold
             and self.italic == other.italic
             and self.strikethrough == other.strikethrough
             and self.code == other.code
             and self.link == other.link
+            and self.underline == other.underline
+            and self.color == other.color
         )
 
     def mark_on(self, mark: str) -> bool:
         """Whether ``mark`` (one of :data:`_WRAP_ORDER`) applies to this run."""
         if mark == "link":
             return self.link is not None
+        if mark == "color":
+            return self.color != "default"
         return bool(getattr(self, mark))
+
+    def same_mark(self, other: Run, mark: str) -> bool:
+        """Whether ``other`` continues this run's ``mark`` (same link, same colour)."""
+        if not other.mark_on(mark):
+            return False
+        if mark == "link":
+            return other.link == self.link
+        if mark == "color":
+            return other.color == self.color
+        return True
 
 
 # ---------------------------------------------------------------------------------------------
@@ -99,6 +123,119 @@ def split_utf16(text: str, limit: int = MAX_TEXT_UNITS) -> list[str]:
 
 
 # ---------------------------------------------------------------------------------------------
+# Inline HTML elements: the lossless form of what Markdown has no syntax for
+
+COLORS = frozenset(
+    {c for base in ("blue", "brown", "gray", "green", "orange", "pink", "purple", "red",
+                    "yellow") for c in (base, f"{base}_background")}
+)
+"""Notion's text and background colours (``default`` is no colour)."""
+
+# Element names read as annotations (several spellings, one meaning each).
+_MARK_TAGS = {
+    "strong": "bold", "b": "bold", "em": "italic", "i": "italic", "s": "strikethrough",
+    "del": "strikethrough", "strike": "strikethrough", "u": "underline", "code": "code",
+}
+# Element names written for each annotation when Markdown delimiters cannot say it.
+_TAG_FOR_MARK = {"bold": "strong", "italic": "em", "strikethrough": "s", "underline": "u"}
+_OPEN_TAG = re.compile(
+    r'^<(?P<name>[A-Za-z][A-Za-z0-9-]*)(?P<attrs>(?:\s+[A-Za-z_][A-Za-z0-9_-]*="[^"]*")*)\s*>$'
+)
+_CLOSE_TAG = re.compile(r"^</(?P<name>[A-Za-z][A-Za-z0-9-]*)\s*>$")
+_ATTR = re.compile(r'([A-Za-z_][A-Za-z0-9_-]*)="([^"]*)"')
+MENTION_PREFIX = "mention-"
+EQUATION_TAG = "equation"
+
+
+def _attr_escape(value: str) -> str:
+    """An attribute value that parses back to ``value`` (also inside a table cell)."""
+    return (
+        value.replace("&", "&amp;").replace('"', "&quot;").replace("<", "&lt;")
+        .replace(">", "&gt;").replace("|", "&#124;").replace("\n", "&#10;")
+    )
+
+
+def _element(tag: str) -> tuple[str, dict[str, str]] | None:
+    """``(name, attributes)`` of an opening tag this module understands, else None."""
+    match = _OPEN_TAG.match(tag.strip())
+    if match is None:
+        return None
+    name = match["name"].lower()
+    attrs = {k: html.unescape(v) for k, v in _ATTR.findall(match["attrs"])}
+    if name in _MARK_TAGS or name == EQUATION_TAG:
+        return (name, {}) if not attrs else None
+    if name == "span":
+        return (name, attrs) if set(attrs) == {"color"} and attrs["color"] in COLORS else None
+    if name.startswith(MENTION_PREFIX) and len(name) > len(MENTION_PREFIX):
+        return name, attrs
+    return None
+
+
+def _closes(tag: str, name: str) -> bool:
+    match = _CLOSE_TAG.match(tag.strip())
+    return match is not None and match["name"].lower() == name
+
+
+def mention_payload(mention: dict[str, Any]) -> dict[str, Any]:
+    """The part of an API mention object that identifies it, shaped like a request.
+
+    The API answers with more than a request sends (a user mention carries the user's name
+    and avatar, a link mention its title and thumbnail); only the identity decides whether
+    two mentions are the same, and only the identity is written back."""
+    kind = str(mention.get("type") or next(iter(k for k in mention if k != "type"), ""))
+    value = mention.get(kind)
+    if kind in ("user", "page", "database") and isinstance(value, dict):
+        return {"type": kind, kind: {"id": str(value.get("id", ""))}}
+    if kind == "date" and isinstance(value, dict):
+        date = {k: value[k] for k in ("start", "end", "time_zone") if value.get(k) is not None}
+        return {"type": "date", "date": date}
+    if kind == "link_preview" and isinstance(value, dict):
+        return {"type": kind, kind: {"url": str(value.get("url", ""))}}
+    if kind == "link_mention" and isinstance(value, dict):
+        return {"type": kind, kind: {"href": str(value.get("href", ""))}}
+    if isinstance(value, dict):
+        return {"type": kind, kind: {k: v for k, v in value.items() if v is not None}}
+    return {"type": kind, kind: value}
+
+
+def _mention_tag(payload: dict[str, Any]) -> tuple[str, dict[str, str]]:
+    """Element name and attributes of a mention: ``mention-<type>`` with the identity's
+    fields as attributes (nested values as JSON)."""
+    kind = str(payload.get("type", ""))
+    value = payload.get(kind)
+    name = MENTION_PREFIX + kind.replace("_", "-")
+    if not isinstance(value, dict):
+        return name, {"value": json.dumps(value, ensure_ascii=False)}
+    attrs = {
+        k: v if isinstance(v, str) else json.dumps(v, ensure_ascii=False, sort_keys=True)
+        for k, v in value.items()
+    }
+    return name, attrs
+
+
+def _mention_from_tag(name: str, attrs: dict[str, str]) -> dict[str, Any]:
+    kind = name[len(MENTION_PREFIX):].replace("-", "_")
+    if set(attrs) == {"value"}:
+        return {"type": kind, kind: _json_or_text(attrs["value"])}
+    value: dict[str, Any] = {}
+    for key, raw in attrs.items():
+        value[key] = raw if kind in ("user", "page", "database", "date", "link_preview",
+                                     "link_mention") else _json_or_text(raw)
+    return {"type": kind, kind: value}
+
+
+def _json_or_text(raw: str) -> Any:
+    try:
+        return json.loads(raw)
+    except ValueError:
+        return raw
+
+
+def _canonical_json(value: Any) -> str:
+    return json.dumps(value, ensure_ascii=False, sort_keys=True, separators=(",", ":"))
+
+
+# ---------------------------------------------------------------------------------------------
 # Markdown inline tree -> runs
 
 HrefMapper = Callable[[str], str]
@@ -111,12 +248,40 @@ def inline_to_runs(inline: SyntaxTreeNode, map_href: HrefMapper | None = None) -
     return merge_runs(runs)
 
 
+def _matching_close(nodes: Sequence[SyntaxTreeNode], start: int, name: str) -> int | None:
+    """Index of the sibling closing ``nodes[start]``'s element (same level), or None."""
+    depth = 0
+    for j in range(start + 1, len(nodes)):
+        node = nodes[j]
+        if node.type != "html_inline":
+            continue
+        opened = _element(node.content)
+        if opened is not None and opened[0] == name:
+            depth += 1
+        elif _closes(node.content, name):
+            if depth == 0:
+                return j
+            depth -= 1
+    return None
+
+
 def _walk(
     nodes: Sequence[SyntaxTreeNode], marks: dict[str, Any], out: list[Run], map_href: HrefMapper
 ) -> None:
-    for node in nodes:
+    i = 0
+    while i < len(nodes):
+        node = nodes[i]
         kind = node.type
-        if kind in ("text", "text_special"):
+        if kind == "html_inline":
+            element = _element(node.content)
+            end = _matching_close(nodes, i, element[0]) if element else None
+            if element is not None and end is not None:
+                _element_runs(element, nodes[i + 1 : end], marks, out, map_href)
+                i = end + 1
+                continue
+            if not _TASK_CHECKBOX.match(node.content):  # the task checkbox is `checked`
+                out.append(Run(node.content, **marks))
+        elif kind in ("text", "text_special"):
             out.append(Run(node.content, **marks))
         elif kind == "softbreak":
             out.append(Run(SOFT_BREAK, **marks))
@@ -134,32 +299,91 @@ def _walk(
             # Notion has no inline images: keep the alt text as a link to the image.
             alt = "".join(c.content for c in node.children) or str(node.attrs.get("src", ""))
             out.append(Run(alt, **{**marks, "link": str(node.attrs.get("src", ""))}))
-        elif kind == "html_inline":
-            if _TASK_CHECKBOX.match(node.content):
-                continue  # the task-list checkbox; the block records it as `checked`
-            out.append(Run(node.content, **marks))
         else:  # unknown inline extension: keep its text rather than drop it
             if node.children:
                 _walk(node.children, marks, out, map_href)
             elif node.content:
                 out.append(Run(node.content, **marks))
+        i += 1
+
+
+def _element_runs(
+    element: tuple[str, dict[str, str]], inner: Sequence[SyntaxTreeNode],
+    marks: dict[str, Any], out: list[Run], map_href: HrefMapper,
+) -> None:
+    name, attrs = element
+    if name in _MARK_TAGS:
+        _walk(inner, {**marks, _MARK_TAGS[name]: True}, out, map_href)
+    elif name == "span":
+        _walk(inner, {**marks, "color": attrs["color"]}, out, map_href)
+    else:  # an equation or a mention: one run whose text is the element's plain text
+        parts: list[Run] = []
+        _walk(inner, {}, parts, map_href)
+        text = "".join(p.text.replace(SOFT_BREAK, "\n") for p in parts)
+        special = "equation" if name == EQUATION_TAG else _canonical_json(
+            _mention_from_tag(name, attrs))
+        out.append(Run(text, **{**marks, "special": special}))
 
 
 def merge_runs(runs: Iterable[Run]) -> list[Run]:
-    """Join neighbouring runs with the same marks; drop empty runs."""
+    """Join neighbouring text runs with the same marks; drop empty text runs."""
     merged: list[Run] = []
     for run in runs:
-        if not run.text:
+        if not run.text and run.special is None:
             continue
         if merged and merged[-1].same_format(run):
-            last = merged[-1]
-            merged[-1] = Run(
-                last.text + run.text, last.bold, last.italic, last.strikethrough, last.code,
-                last.link,
-            )
+            merged[-1] = replace(merged[-1], text=merged[-1].text + run.text)
         else:
             merged.append(run)
     return merged
+
+
+_EDGE_MARKS = ("bold", "italic", "strikethrough")
+
+
+def normal_runs(runs: Iterable[Run]) -> list[Run]:
+    """Runs with bold, italic and strikethrough taken off the whitespace at the edges of
+    each marked stretch.
+
+    Notion users often make ``" word "`` bold, spaces included; Markdown emphasis cannot
+    start or end with a space, so the spaces are written outside the delimiters. Whitespace
+    looks the same either way, so fingerprints compare runs in this form."""
+    units: list[Run] = []  # one unit per character of text runs; specials stay whole
+    for run in merge_runs(runs):
+        if run.special is not None or run.code:
+            units.append(run)
+        else:
+            units.extend(replace(run, text=ch) for ch in run.text)
+    for mark in _EDGE_MARKS:
+        i = 0
+        while i < len(units):
+            if not getattr(units[i], mark):
+                i += 1
+                continue
+            j = i
+            while j < len(units) and getattr(units[j], mark):
+                j += 1
+            lo, hi = i, j - 1
+            while lo <= hi and _blank(units[lo]):
+                units[lo] = _unmark(units[lo], mark)
+                lo += 1
+            while hi >= lo and _blank(units[hi]):
+                units[hi] = _unmark(units[hi], mark)
+                hi -= 1
+            i = j
+    return merge_runs(units)
+
+
+def _unmark(unit: Run, mark: str) -> Run:
+    if mark == "bold":
+        return replace(unit, bold=False)
+    if mark == "italic":
+        return replace(unit, italic=False)
+    return replace(unit, strikethrough=False)
+
+
+def _blank(unit: Run) -> bool:
+    return unit.special is None and not unit.code and unit.text.isspace()
 
 
 # ---------------------------------------------------------------------------------------------
@@ -167,41 +391,66 @@ def merge_runs(runs: Iterable[Run]) -> list[Run]:
 
 
 def runs_to_rich_text(runs: Iterable[Run]) -> list[dict[str, Any]]:
-    """Notion request-shaped rich-text items, each at most 2,000 UTF-16 units long."""
+    """Notion request-shaped rich-text items, each at most 2,000 UTF-16 units long.
+
+    A mention item also carries ``plain_text`` (the text shown for it), so that the item
+    reads back as written; :func:`request_rich_text` strips it before sending."""
     items: list[dict[str, Any]] = []
     for run in runs:
+        annotations: dict[str, Any] = {
+            name: True
+            for name in ("bold", "italic", "strikethrough", "underline", "code")
+            if getattr(run, name)
+        }
+        if run.color != "default":
+            annotations["color"] = run.color
+        if run.special is not None:
+            item: dict[str, Any]
+            if run.special == "equation":
+                item = {"type": "equation", "equation": {"expression": run.text}}
+            else:
+                item = {"type": "mention", "mention": json.loads(run.special),
+                        "plain_text": run.text}
+            if annotations:
+                item["annotations"] = annotations
+            items.append(item)
+            continue
         for piece in split_utf16(run.text):
             text: dict[str, Any] = {"content": piece}
             if run.link is not None:
                 text["link"] = {"url": run.link}
-            item: dict[str, Any] = {"type": "text", "text": text}
-            annotations = {
-                name: True
-                for name in ("bold", "italic", "strikethrough", "code")
-                if getattr(run, name)
-            }
+            item = {"type": "text", "text": text}
             if annotations:
                 item["annotations"] = annotations
             items.append(item)
     return items
 
 
-def rich_text_to_runs(
-    items: Sequence[dict[str, Any]], mention_href: Callable[[dict[str, Any]], str | None]
-) -> list[Run]:
-    """Read API-shaped (or request-shaped) rich-text items into runs.
+def request_rich_text(items: Sequence[dict[str, Any]]) -> list[dict[str, Any]]:
+    """Rich-text items without the read-only fields (``plain_text``, ``href``)."""
+    return [{k: v for k, v in item.items() if k not in ("plain_text", "href")}
+            for item in items]
 
-    Mentions and inline equations have no Markdown form: a page/database mention becomes a
-    link to the page (``mention_href`` gives its href), anything else its ``plain_text``.
-    """
+
+def rich_text_to_runs(
+    items: Sequence[dict[str, Any]],
+    mention_href: Callable[[dict[str, Any]], str | None] | None = None,
+) -> list[Run]:
+    """Read API-shaped (or request-shaped) rich-text items into runs, losslessly: every
+    annotation (colours and underline included), every mention (as its identity, with the
+    text Notion shows), inline equations, and unknown item types (kept whole)."""
+    del mention_href  # mentions stay mentions; kept for callers of the old signature
     runs: list[Run] = []
     for item in items:
         ann = item.get("annotations") or {}
+        color = str(ann.get("color") or "default")
         marks: dict[str, Any] = {
             "bold": bool(ann.get("bold")),
             "italic": bool(ann.get("italic")),
             "strikethrough": bool(ann.get("strikethrough")),
+            "underline": bool(ann.get("underline")),
             "code": bool(ann.get("code")),
+            "color": color if color in COLORS else "default",
         }
         kind = item.get("type", "text")
         if kind == "text":
@@ -209,13 +458,14 @@ def rich_text_to_runs(
             link = (text.get("link") or {}).get("url")
             runs.append(Run(str(text.get("content", "")), link=link, **marks))
         elif kind == "mention":
-            href = mention_href(item.get("mention") or {})
-            runs.append(Run(_plain(item), link=href, **marks))
+            payload = mention_payload(item.get("mention") or {})
+            runs.append(Run(_plain(item), special=_canonical_json(payload), **marks))
         elif kind == "equation":
             expression = (item.get("equation") or {}).get("expression", "")
-            runs.append(Run(f"${expression}$", **marks))
-        else:
-            runs.append(Run(_plain(item), **marks))
+            runs.append(Run(str(expression), special="equation", **marks))
+        else:  # a rich-text type this version does not know: a mention-shaped element
+            payload = {"type": kind, kind: item.get(kind)}
+            runs.append(Run(_plain(item), special=_canonical_json(payload), **marks))
     return merge_runs(runs)
 
 
@@ -224,6 +474,8 @@ def _plain(item: dict[str, Any]) -> str:
         return str(item["plain_text"])
     kind = item.get("type", "")
     payload = item.get(kind) or {}
+    if kind == "equation" and isinstance(payload, dict):
+        return str(payload.get("expression", ""))
     return str(payload.get("content", "")) if isinstance(payload, dict) else ""
 
 
@@ -255,45 +507,88 @@ def code_span(text: str, *, in_table: bool = False) -> str:
     return f"{fence}{body}{fence}"
 
 
-def rich_text_to_markdown(runs: Sequence[Run], *, in_table: bool = False) -> str:
-    """Markdown for ``runs`` (line breaks included), before canonical formatting."""
-    return _render(list(merge_runs(runs)), frozenset(), in_table)
+# Marks that wrap other content, outermost first when two marks span the same runs.
+_WRAP_ORDER = ("link", "color", "underline", "bold", "italic", "strikethrough")
+
+
+MentionHref = Callable[[dict[str, Any]], str | None]
+
+
+def rich_text_to_markdown(
+    runs: Sequence[Run], *, in_table: bool = False, mention_href: MentionHref | None = None
+) -> str:
+    """Markdown for ``runs`` (line breaks included), before canonical formatting.
+
+    Emphasis is written with ``*``/``**``/``~~``; where a delimiter would not parse (it
+    would touch punctuation next to a letter, say) the whole text is written with HTML
+    elements instead (``<strong>``, ``<em>``, ``<s>``), which always parse back.
+    ``mention_href(mention)`` may give a link for a mention's text (a page mention of a
+    playbook document links to its file); the link is for readers and ignored on the way in.
+    """
+    normal = normal_runs(runs)
+    href = mention_href or (lambda _m: None)
+    text = _render(normal, frozenset(), in_table, html_marks=False, mention_href=href)
+    if not in_table and _reads_back(text) != normal:
+        alternative = _render(normal, frozenset(), in_table, html_marks=True,
+                              mention_href=href)
+        if _reads_back(alternative) == normal:
+            return alternative
+    return text
+
+
+def _reads_back(text: str) -> list[Run]:
+    from prodops_sync.markdown import parser  # local: markdown imports nothing from here
+
+    tokens = parser().parseInline(text)
+    root = SyntaxTreeNode(tokens)
+    if not root.children:
+        return []
+    return normal_runs(inline_to_runs(root.children[0]))
 
 
 def _span(runs: Sequence[Run], start: int, mark: str) -> int:
     first = runs[start]
     end = start
-    while end < len(runs) and runs[end].mark_on(mark) and (
-        mark != "link" or runs[end].link == first.link
-    ):
+    while end < len(runs) and first.same_mark(runs[end], mark):
         end += 1
     return end
 
 
-def _render(runs: list[Run], open_marks: frozenset[str], in_table: bool) -> str:
+def _render(
+    runs: list[Run], open_marks: frozenset[str], in_table: bool, *, html_marks: bool,
+    mention_href: MentionHref,
+) -> str:
     out: list[str] = []
     i = 0
     while i < len(runs):
         run = runs[i]
         pending = [m for m in _WRAP_ORDER if m not in open_marks and run.mark_on(m)]
         if not pending:
-            out.append(_leaf(run, in_table))
+            out.append(_leaf(run, in_table, mention_href))
             i += 1
             continue
         # Open first the mark that spans the most runs, so that `**a *b***` comes back.
         best = max(pending, key=lambda m: (_span(runs, i, m) - i, -_WRAP_ORDER.index(m)))
         end = _span(runs, i, best)
-        inner = _render(runs[i:end], open_marks | {best}, in_table)
+        inner = _render(runs[i:end], open_marks | {best}, in_table, html_marks=html_marks,
+                        mention_href=mention_href)
         if best == "link":
             bare = _bare_autolink(runs[i:end])
             out.append(bare or f"[{inner}]({_link_destination(runs[i].link or '')})")
+        elif best == "color":
+            out.append(f'<span color="{run.color}">{inner}</span>')
+        elif best == "underline" or html_marks:
+            tag = _TAG_FOR_MARK[best]
+            out.append(f"<{tag}>{inner}</{tag}>")
         else:
             out.append(f"{_DELIMS[best]}{inner}{_DELIMS[best]}")
         i = end
     return "".join(out)
 
 
-def _leaf(run: Run, in_table: bool) -> str:
+def _leaf(run: Run, in_table: bool, mention_href: MentionHref) -> str:
+    if run.special is not None:
+        return _special(run, mention_href)
     if run.code:
         return code_span(run.text.replace("\n", " "), in_table=in_table)
     parts = re.split(r"( \n|\n)", run.text)
@@ -308,13 +603,30 @@ def _leaf(run: Run, in_table: bool) -> str:
     return "".join(rendered)
 
 
+def _special(run: Run, mention_href: MentionHref) -> str:
+    """An equation or mention element; its text escaped so it parses back exactly."""
+    body = escape_text(run.text).replace("\n", "&#10;")
+    if run.special == "equation":
+        element = f"<{EQUATION_TAG}>{body}</{EQUATION_TAG}>"
+    else:
+        mention = json.loads(run.special or "{}")
+        href = mention_href(mention) if not run.link else None
+        if href and body:
+            body = f"[{body}]({_link_destination(href)})"
+        name, attrs = _mention_tag(mention)
+        rendered = "".join(f' {k}="{_attr_escape(v)}"' for k, v in attrs.items())
+        element = f"<{name}{rendered}>{body}</{name}>"
+    return f"<code>{element}</code>" if run.code else element
+
+
 def _bare_autolink(runs: Sequence[Run]) -> str | None:
     """The bare text of a GFM autolink (``https://x``, ``www.x``) when ``runs`` are exactly
     one, so that autolinks written bare in Markdown come back bare."""
     if len(runs) != 1:
         return None
     run = runs[0]
-    if run.bold or run.italic or run.strikethrough or run.code or not run.link:
+    if (run.bold or run.italic or run.strikethrough or run.code or run.underline
+            or run.color != "default" or run.special is not None or not run.link):
         return None
     if re.search(r"[\s<>*_~`\[\]\\]", run.text):
         return None
