@@ -605,7 +605,9 @@ def _leaf(run: Run, in_table: bool, mention_href: MentionHref) -> str:
 
 def _special(run: Run, mention_href: MentionHref) -> str:
     """An equation or mention element; its text escaped so it parses back exactly."""
-    body = escape_text(run.text).replace("\n", "&#10;")
+    # A line break inside the element is a hard break (spaces right after it are lost:
+    # Markdown drops leading spaces of a line).
+    body = escape_text(run.text).replace("\n", "\\\n")
     if run.special == "equation":
         element = f"<{EQUATION_TAG}>{body}</{EQUATION_TAG}>"
     else:
