@@ -6,7 +6,12 @@ from typing import Any
 
 import pytest
 
-from prodops_sync.formats.notion.blocks import block_fingerprint, for_request, from_blocks, to_blocks
+from prodops_sync.formats.notion.blocks import (
+    block_fingerprint,
+    for_request,
+    from_blocks,
+    to_blocks,
+)
 from prodops_sync.markdown import canonical
 
 
