@@ -118,7 +118,7 @@ def _command_section(name: str, command: click.Command, parent: click.Context,
 
 def cli_reference() -> str:
     """docs/cli.md: every command, argument and option of ``prodops-sync``."""
-    from prodops_sync.cli import main
+    from prodops_sync.cli import EXIT_INTERRUPTED, main
 
     root = click.Context(main, info_name="prodops-sync")
     aliases = _aliases(main)
@@ -137,7 +137,14 @@ def cli_reference() -> str:
         *_help_text(main),
         "Global options: `--version` prints the version; `-h`, `--help` prints help for any "
         "command. Exit codes across the tool: `0` ok, `1` invalid or error, `2` usage or "
-        "unreadable input, `3` conflicts remain. Shell completion: [completion.md](completion.md).",
+        f"unreadable input, `3` conflicts remain, `{EXIT_INTERRUPTED}` interrupted (Ctrl-C; "
+        "completed steps are kept, run the command again to finish).",
+        "",
+        "Commands that take no playbook directory or `--config` look for `prodops-sync.yaml` "
+        "(else a `playbook/` directory) in the working directory and then in each parent, as "
+        "git looks for `.git`, so they work from any subdirectory of the repository. Output is "
+        "coloured on a terminal only, and never when `NO_COLOR` is set. Shell completion "
+        "(commands, options, target names, kinds): [completion.md](completion.md).",
         "",
         "| command | what it does |",
         "| --- | --- |",

@@ -135,3 +135,121 @@ def test_unknown_target_type_is_a_usage_error(tmp_path: Path) -> None:
     code, out = run("init", str(tmp_path), "--target", "sharepoint")
     assert code == 2 and "sharepoint" in out
     assert not any(tmp_path.iterdir())
+
+
+# --- what the generated files install ------------------------------------------------------------
+
+
+def test_init_pins_a_release_and_takes_the_hooks_from_the_repository_tag(tmp_path: Path) -> None:
+    from prodops_sync.project import REPOSITORY
+
+    assert run("init", str(tmp_path), "--version", "1.4.2")[0] == 0
+    for name in WORKFLOWS:
+        workflow = yaml.safe_load((tmp_path / ".github/workflows" / name).read_text())
+        assert workflow["env"]["PRODOPS_SYNC_INSTALL"] == "prodops-sync==1.4.2"
+    hooks = yaml.safe_load((tmp_path / ".pre-commit-config.yaml").read_text())
+    assert hooks["repos"][0] == {
+        "repo": REPOSITORY, "rev": "v1.4.2",
+        "hooks": [{"id": "prodops-sync-validate"}, {"id": "prodops-sync-fmt"}],
+    }
+    assert hooks["repos"][1]["hooks"][0]["args"] == ["--number"]
+
+
+def test_init_rejects_a_version_that_is_no_release(tmp_path: Path) -> None:
+    code, out = run("init", str(tmp_path), "--version", "1.5.0.dev2")
+    assert code == 2 and "not a release version" in out and "--from" in out
+    assert not any(tmp_path.iterdir())
+    code, out = run("init", str(tmp_path), "--version", "1.0.0", "--from", "./x")
+    assert code == 2 and "exclude each other" in out
+
+
+@pytest.mark.parametrize(("running", "pinned"), [
+    ("0.3.0", "prodops-sync==0.3.0"),
+    ("0.3.0rc1", "prodops-sync==0.3.0rc1"),
+    ("0.3.1.dev0", None),
+    ("0.3.0+local.1", None),
+])
+def test_default_source_pins_only_a_release(running: str, pinned: str | None) -> None:
+    from prodops_sync.project import REPOSITORY, source_for
+
+    source = source_for(running=running)
+    if pinned:
+        assert (source.pip, source.hook_rev, source.note) == (pinned, f"v{running}", "")
+    else:
+        assert source.pip == f"prodops-sync @ git+{REPOSITORY}@main"
+        assert source.hook_rev is None
+        assert "development build" in source.note and "--version X.Y.Z" in source.note
+
+
+def test_init_of_a_development_build_says_what_it_installs(tmp_path: Path) -> None:
+    from prodops_sync import __version__
+    from prodops_sync.project import is_release
+
+    result = CliRunner().invoke(main, ["init", str(tmp_path)])
+    assert result.exit_code == 0
+    workflow = yaml.safe_load((tmp_path / ".github/workflows/sync.yml").read_text())
+    if is_release(__version__):
+        assert workflow["env"]["PRODOPS_SYNC_INSTALL"] == f"prodops-sync=={__version__}"
+    else:
+        assert "git+https://" in workflow["env"]["PRODOPS_SYNC_INSTALL"]
+        assert "note: prodops-sync" in result.output and "development build" in result.output
+
+
+def test_project_urls_agree_with_the_repository_constant() -> None:
+    import tomllib
+
+    from prodops_sync.project import REPOSITORY
+
+    root = Path(__file__).resolve().parent.parent
+    urls = tomllib.loads((root / "pyproject.toml").read_text())["project"]["urls"]
+    assert urls["Source"] == REPOSITORY
+    for doc in ("docs/ci.md", ".pre-commit-hooks.yaml", "action.yml"):
+        assert REPOSITORY.removeprefix("https://github.com/") in (root / doc).read_text(), doc
+
+
+# --- init inside an existing project -------------------------------------------------------------
+
+
+def test_init_refuses_inside_an_existing_project(tmp_path: Path) -> None:
+    assert run("init", str(tmp_path))[0] == 0
+    for inner in (tmp_path / "playbook", tmp_path / "playbook" / "rituals", tmp_path / "sub"):
+        before = tree(tmp_path)
+        code, out = run("init", str(inner))
+        assert code == 1, out
+        assert f"is inside the prodops-sync project at {tmp_path}" in out
+        assert "add a target to" in out
+        assert tree(tmp_path) == before, "nothing written"
+    # --force nests one anyway (a monorepo with two playbooks)
+    assert run("init", str(tmp_path / "sub"), "--force")[0] == 0
+
+
+def test_init_refuses_inside_a_playbook_without_configuration(tmp_path: Path) -> None:
+    (tmp_path / "playbook" / "rituals").mkdir(parents=True)
+    code, out = run("init", str(tmp_path / "playbook"))
+    assert code == 1 and "is inside the prodops-sync project" in out
+
+
+def test_validate_works_from_any_subdirectory(tmp_path: Path,
+                                              monkeypatch: pytest.MonkeyPatch) -> None:
+    assert run("init", str(tmp_path))[0] == 0
+    for where, shown in ((tmp_path, "playbook"), (tmp_path / "playbook", "."),
+                         (tmp_path / "playbook" / "rituals", "..")):
+        monkeypatch.chdir(where)
+        code, out = run("validate")
+        assert code == 0, out
+        assert out.startswith(f"{shown}: 8 documents valid")
+    # a typo in the configuration is reported from anywhere too, with file:line
+    (tmp_path / "prodops-sync.yaml").write_text(
+        (tmp_path / "prodops-sync.yaml").read_text().replace("playbook: playbook", "playbok: p"))
+    code, out = run("validate")
+    assert code == 2
+    assert "prodops-sync.yaml:" in out and "did you mean 'playbook'?" in out
+
+
+def test_validate_outside_any_project_says_what_to_do(tmp_path: Path,
+                                                      monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.chdir(tmp_path)
+    code, out = run("validate")
+    assert code == 2
+    assert "no playbook/ directory and no prodops-sync.yaml" in out
+    assert "pass the playbook directory" in out

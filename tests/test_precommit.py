@@ -17,6 +17,7 @@ import subprocess
 import sys
 from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 import pytest
 import yaml
@@ -197,3 +198,102 @@ def test_repo_own_pre_commit_config_uses_the_published_hooks() -> None:
         check=False,
     )
     assert proc.returncode == 0, proc.stdout + proc.stderr
+
+
+# --- the configuration `init` writes -------------------------------------------------------------
+
+# mdformat's own hook manifest (https://github.com/hukkin/mdformat, .pre-commit-hooks.yaml at
+# 1.0.0): entry, language and file types. The test repository cannot clone GitHub, so the
+# generated `repo: https://github.com/hukkin/mdformat` entry is run as this equivalent local
+# hook, with the generated rev, args and additional_dependencies.
+MDFORMAT_MANIFEST = {"id": "mdformat", "name": "mdformat", "entry": "mdformat",
+                     "language": "python", "types": ["markdown"]}
+
+
+def _offline_equivalent(config: dict[str, Any], hooks_repo: tuple[Path, str]) -> dict[str, Any]:
+    """``init``'s .pre-commit-config.yaml with the two GitHub repositories swapped for what
+    the test can reach: this working tree's snapshot, and mdformat from the package index."""
+    from prodops_sync.project import REPOSITORY
+    from prodops_sync.scaffold import MDFORMAT_REPOSITORY
+
+    snap, rev = hooks_repo
+    repos = []
+    for entry in config["repos"]:
+        if entry["repo"] == REPOSITORY:
+            repos.append({**entry, "repo": str(snap), "rev": rev})
+        elif entry["repo"] == MDFORMAT_REPOSITORY:
+            (hook,) = entry["hooks"]
+            deps = [f"mdformat=={entry['rev']}", *hook["additional_dependencies"]]
+            repos.append({"repo": "local", "hooks": [
+                {**MDFORMAT_MANIFEST, "args": hook["args"], "additional_dependencies": deps}]})
+        else:
+            repos.append(entry)
+    return {**config, "repos": repos}
+
+
+def _tree(repo: Path) -> dict[str, bytes]:
+    return {p.relative_to(repo).as_posix(): p.read_bytes() for p in sorted(repo.rglob("*"))
+            if p.is_file() and ".git" not in p.relative_to(repo).parts}
+
+
+@pytest.mark.parametrize("example", [False, True], ids=["minimal", "example"])
+def test_init_repository_hooks_pass_twice_in_a_row(
+    tmp_path: Path, hooks_repo: tuple[Path, str], pre_commit_home: Path, example: bool
+) -> None:
+    """`init` in an empty directory, then every hook it configures (validate, fmt, mdformat)
+    on all files: the first run passes and the second changes nothing."""
+    from click.testing import CliRunner
+
+    from prodops_sync.cli import main
+
+    repo = tmp_path / "team-playbook"
+    args = ["init", str(repo), "--version", "0.1.0"] + (["--example"] if example else [])
+    result = CliRunner().invoke(main, args)
+    assert result.exit_code == 0, result.output
+    generated = yaml.safe_load((repo / ".pre-commit-config.yaml").read_text())
+    hook_ids = [h["id"] for entry in generated["repos"] for h in entry["hooks"]]
+    assert hook_ids == ["prodops-sync-validate", "prodops-sync-fmt", "mdformat"]
+    assert generated["repos"][1]["hooks"][0]["args"] == ["--number"]
+    (repo / ".pre-commit-config.yaml").write_text(
+        yaml.safe_dump(_offline_equivalent(generated, hooks_repo), sort_keys=False))
+    _git(tmp_path, "init", "--quiet", str(repo))
+    _git(repo, "add", ".")
+    _git(repo, "commit", "--quiet", "-m", "init")
+    env = {**os.environ, "PRE_COMMIT_HOME": str(pre_commit_home), "NO_COLOR": "1"}
+    env.pop("PRE_COMMIT", None)
+    before = _tree(repo)
+    for attempt in ("first", "second"):
+        proc = subprocess.run([*PRE_COMMIT, "run", "--all-files"], cwd=repo, env=env,
+                              capture_output=True, text=True, timeout=900, check=False)
+        assert proc.returncode == 0, f"{attempt} run failed:\n{proc.stdout}\n{proc.stderr}"
+        assert proc.stdout.count("Passed") == 3, proc.stdout
+        assert _tree(repo) == before, f"the {attempt} run changed files"
+
+
+def _markdown_samples() -> list[Path]:
+    return sorted([*(ROOT / "playbook").rglob("*.md"), *(ROOT / "tests" / "corpus").glob("*.md")])
+
+
+def test_mdformat_with_inits_options_agrees_with_fmt(tmp_path: Path) -> None:
+    """What makes the two hooks stable together: mdformat (the CLI, with the installed plugins)
+    run with --number leaves every file in canonical form unchanged: the example playbook
+    and the Markdown corpus of the converter tests (content collected from elsewhere). Without
+    --number it would renumber ordered lists."""
+    from prodops_sync.markdown import canonical
+
+    samples = _markdown_samples()
+    assert len(samples) > 50
+    files = []
+    for i, src in enumerate(samples):
+        text = canonical(src.read_text(encoding="utf-8"))
+        if text:
+            dest = tmp_path / f"{i:03d}-{src.name}"
+            dest.write_text(text, encoding="utf-8")
+            files.append(dest)
+    mdformat = [sys.executable, "-m", "mdformat"]
+    agree = subprocess.run([*mdformat, "--check", "--number", *map(str, files)],
+                           capture_output=True, text=True, check=False)
+    assert agree.returncode == 0, agree.stderr
+    default = subprocess.run([*mdformat, "--check", *map(str, files)], capture_output=True,
+                             text=True, check=False)
+    assert default.returncode == 1, "no ordered list left to tell the options apart"

@@ -190,7 +190,7 @@ def test_pull_request_opens_then_updates_one_pr(clone: Path, fake_gh: tuple[Path
     (clone / "playbook" / "charter.md").write_text("# Charter\n\nEdited again.\n")
     existing.write_text("7\n")
     result = ci.open_pull_request(repo=clone, paths=["playbook"], body="b2", gh=str(gh))
-    assert result == "updated pull request #7 (1 file(s))"
+    assert result == "updated pull request #7 (1 file)"
     assert log.read_text().splitlines()[-1].startswith("pr edit 7 --title")
     assert "Edited again" in git(origin, "show", "prodops-sync/pull:playbook/charter.md")
     assert git(origin, "rev-list", "--count", "main..prodops-sync/pull") == "1"
@@ -214,3 +214,47 @@ def test_pull_request_cli_reads_the_json_results(clone: Path, fake_gh: tuple[Pat
     body = Path(f"{log}.body").read_text()
     assert "[Charter](https://notion.example/charter-1) → `charter.md` (write)" in body
     assert "- `playbook/charter.md`" in body
+
+
+@pytest.mark.parametrize(("source", "note"), [("github-token", True), ("github-app", False),
+                                              ("personal-token", False)])
+def test_pull_request_opened_with_the_builtin_token_says_no_checks_run(
+    clone: Path, fake_gh: tuple[Path, Path, Path], tmp_path: Path, source: str, note: bool
+) -> None:
+    """GitHub starts no workflow for a pull request opened with GITHUB_TOKEN: the body and the
+    log say so, and how to run the checks (close and reopen); with an App or personal token
+    there is nothing to say."""
+    gh, log, _ = fake_gh
+    (clone / "playbook" / "charter.md").write_text("# Charter\n\nEdited.\n")
+    env = {**os.environ, "PATH": f"{gh.parent}{os.pathsep}{os.environ['PATH']}",
+           ci.TOKEN_SOURCE_ENV: source}
+    out = subprocess.run([sys.executable, "-m", "prodops_sync.scaffold.ci", "pull-request"],
+                         cwd=clone, env=env, capture_output=True, text=True, check=False)
+    assert out.returncode == 0, out.stderr
+    body = Path(f"{log}.body").read_text()
+    assert ("close this pull request and reopen it" in body) is note
+    assert ("::warning title=prodops-sync::" in out.stdout) is note
+
+
+def test_fetch_auth_env_sends_the_token_as_a_header_not_an_argument() -> None:
+    assert ci.fetch_auth_env({}) == {}
+    env = ci.fetch_auth_env({ci.GIT_TOKEN_ENV: "tok", "GITHUB_SERVER_URL": "https://ghe.example/"})
+    assert env["GIT_CONFIG_COUNT"] == "1"
+    assert env["GIT_CONFIG_KEY_0"] == "http.https://ghe.example/.extraheader"
+    # base64("x-access-token:tok")
+    assert env["GIT_CONFIG_VALUE_0"] == "AUTHORIZATION: basic eC1hY2Nlc3MtdG9rZW46dG9r"
+
+
+def test_state_restore_with_a_token_in_the_environment(clone: Path, tmp_path: Path,
+                                                       monkeypatch: pytest.MonkeyPatch) -> None:
+    """The read-only jobs check out without persisted credentials and pass the token for the
+    fetch only: the restore still works, and nothing lands in .git/config."""
+    state = clone / ".prodops-sync" / "state"
+    state.mkdir(parents=True)
+    (state / "notion.json").write_text("{}")
+    assert ci.save_state(state, repo=clone) is not None
+    (state / "notion.json").unlink()
+    monkeypatch.setenv(ci.GIT_TOKEN_ENV, "not-a-real-token")
+    assert ci.restore_state(state, repo=clone) is True
+    assert (state / "notion.json").read_text() == "{}"
+    assert "extraheader" not in (clone / ".git" / "config").read_text()

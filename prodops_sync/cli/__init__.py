@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import importlib
 import importlib.util
+import os
 from typing import Any
 
 import click
@@ -34,6 +35,16 @@ COMMANDS: dict[str, str] = {
 
 ALIASES = {"status": "plan"}
 
+EXIT_INTERRUPTED = 130
+"""Ctrl-C: 128 + SIGINT, as shells report it."""
+
+
+def color_allowed(environ: dict[str, str] | None = None) -> bool:
+    """False when the user asked for no colour: ``NO_COLOR`` set to anything but the empty
+    string (https://no-color.org). Otherwise click decides (colour on a terminal only)."""
+    env = os.environ if environ is None else environ
+    return not env.get("NO_COLOR")
+
 
 class LazyGroup(click.Group):
     """A click group that imports each sub-command's module only when it is used."""
@@ -55,6 +66,16 @@ class LazyGroup(click.Group):
         command: click.Command = getattr(module, attr)
         return command
 
+    def invoke(self, ctx: click.Context) -> Any:
+        """Run the sub-command; Ctrl-C ends every command with one line and exit 130 (click
+        alone prints "Aborted!" and exits 1, indistinguishable from a failure)."""
+        try:
+            return super().invoke(ctx)
+        except KeyboardInterrupt:
+            click.echo("\ninterrupted: nothing half-written; run the command again to finish",
+                       err=True)
+            ctx.exit(EXIT_INTERRUPTED)
+
     @staticmethod
     def _available(name: str) -> bool:
         module_name = COMMANDS[name].split(":")[0]
@@ -63,7 +84,8 @@ class LazyGroup(click.Group):
 
 @click.group(cls=LazyGroup, context_settings={"help_option_names": ["-h", "--help"]})
 @click.version_option(__version__, prog_name="prodops-sync")
-def main(**_: Any) -> None:
+@click.pass_context
+def main(ctx: click.Context, **_: Any) -> None:
     """Validate a product-operations playbook kept in Git and sync it both ways with
     Notion or Confluence.
 
@@ -74,3 +96,7 @@ def main(**_: Any) -> None:
       prodops-sync push --target T     mirror the playbook into the wiki
       prodops-sync pull --target T     bring wiki edits back as file changes
     """
+    if not color_allowed():
+        # Every sub-command context inherits this: click.echo then strips all styling, on a
+        # terminal too.
+        ctx.color = False

@@ -7,11 +7,12 @@ from pathlib import Path
 
 import click
 
+from prodops_sync.project import source_for
 from prodops_sync.scaffold import (
-    DEFAULT_INSTALL,
     TARGET_TYPES,
     ScaffoldError,
     TargetOptions,
+    enclosing_project,
     next_steps,
     scaffold_files,
     write_scaffold,
@@ -26,7 +27,8 @@ from prodops_sync.scaffold import (
 )
 @click.option("--example", is_flag=True,
               help="Copy the complete example playbook instead of a minimal one.")
-@click.option("--force", is_flag=True, help="Overwrite files that already exist.")
+@click.option("--force", is_flag=True,
+              help="Overwrite files that already exist, and allow a project inside another.")
 @click.option("--root-page", metavar="ID",
               help="Notion: id of the page shared with the integration.")
 @click.option("--base-url", metavar="URL",
@@ -34,8 +36,14 @@ from prodops_sync.scaffold import (
 @click.option("--url", metavar="URL", help="Confluence: site URL, e.g. https://SITE.atlassian.net/wiki.")
 @click.option("--space", metavar="KEY", help="Confluence: space key.")
 @click.option(
-    "--install", "install", metavar="SPEC", default=DEFAULT_INSTALL, show_default=True,
-    help="What the workflows and hooks `pip install` (a version, a git URL or a path).",
+    "--version", "version", metavar="X.Y.Z", default=None,
+    help="The prodops-sync release the workflows and hooks install [default: this one when it "
+    "is a release, else the repository's main branch].",
+)
+@click.option(
+    "--from", "--install", "install", metavar="SPEC", default=None,
+    help="Install prodops-sync from SPEC instead of a release: any `pip install` argument "
+    "(a git URL, a path, a wheel).",
 )
 def init(
     directory: Path,
@@ -46,7 +54,8 @@ def init(
     base_url: str | None,
     url: str | None,
     space: str | None,
-    install: str,
+    version: str | None,
+    install: str | None,
 ) -> None:
     """Scaffold a playbook, prodops-sync.yaml, the GitHub workflows and the pre-commit config
     in DIRECTORY (default: the current directory).
@@ -56,12 +65,26 @@ def init(
     """
     options = TargetOptions(type=target_type, root_page=root_page, base_url=base_url, url=url,
                             space=space)
+    if version is not None and install is not None:
+        raise click.UsageError("--version and --from exclude each other: give one")
     try:
-        files = scaffold_files(options, example=example, install=install)
+        source = source_for(version=version, spec=install)
+    except ValueError as exc:
+        raise click.BadParameter(str(exc), param_hint="--version") from None
+    try:
+        outer = enclosing_project(directory)
+        if outer is not None and not force:
+            raise ScaffoldError(
+                f"{directory} is inside the prodops-sync project at {outer}; run init outside "
+                f"it, or add a target to {outer / 'prodops-sync.yaml'} (--force nests one anyway)"
+            )
+        files = scaffold_files(options, example=example, source=source)
         written = write_scaffold(directory, files, force=force)
     except (ScaffoldError, OSError) as exc:
         click.echo(f"error: {exc}", err=True)
         sys.exit(1)
+    if source.note:
+        click.echo(f"note: {source.note}", err=True)
     kind = "example" if example else "minimal"
     click.echo(f"Initialised {directory}: {len(written)} files ({kind} playbook, "
                f"{target_type} target, 3 workflows, pre-commit config).")

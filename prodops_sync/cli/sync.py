@@ -9,11 +9,31 @@ from pathlib import Path
 from typing import Any
 
 import click
+import click.shell_completion
 
 from prodops_sync.cli.progress import Progress
 from prodops_sync.sync.engine import Engine, Report
+from prodops_sync.wording import plural
 
 EXIT_OK, EXIT_ERROR, EXIT_USAGE, EXIT_CONFLICT = 0, 1, 2, 3
+
+
+def complete_target(
+    ctx: click.Context, _param: click.Parameter, incomplete: str
+) -> list[click.shell_completion.CompletionItem]:
+    """Shell completion for ``--target``: the targets of the configuration in use (``--config``
+    when already typed, else the one found upward), each with its type as help."""
+    from prodops_sync.sync.config import ConfigError, load_config
+
+    try:
+        config = load_config(ctx.params.get("config_path"))
+    except ConfigError:
+        return []  # completion must never print errors into the user's command line
+    return [
+        click.shell_completion.CompletionItem(name, help=target.type)
+        for name, target in sorted(config.targets.items())
+        if name.startswith(incomplete)
+    ]
 
 
 def _common(func: Callable[..., Any]) -> Callable[..., Any]:
@@ -24,10 +44,13 @@ def _common(func: Callable[..., Any]) -> Callable[..., Any]:
     )(func)
     func = click.option(
         "--config", "config_path", type=click.Path(dir_okay=False, path_type=Path),
-        default=None, help="Configuration file [default: ./prodops-sync.yaml].",
+        default=None,
+        help="Configuration file [default: the nearest prodops-sync.yaml here or in a parent "
+        "directory].",
     )(func)
     func = click.option(
         "--target", "-t", "target_name", default=None, metavar="NAME",
+        shell_complete=complete_target,
         help="Target from the configuration (needed when it has several).",
     )(func)
     return func
@@ -90,8 +113,8 @@ def render_text(report: Report) -> str:
                 )
         in_sync = len(report.items) - len(changed)
         lines.append(
-            f"{len(report.items)} documents: {in_sync} in sync, {len(changed)} to sync; "
-            f"{report.requests} requests"
+            f"{plural(len(report.items), 'document')}: {in_sync} in sync, {len(changed)} to "
+            f"sync; {plural(report.requests, 'request')}"
             + (f" ({report.retries} retried)" if report.retries else "")
         )
         return "\n".join(lines)
@@ -119,11 +142,11 @@ def summary_line(report: Report) -> str:
             f"{report.count('merged')} merged",
             f"{report.count('delete')} deleted",
         ]
-    parts.append(f"{len(report.conflicts)} conflicts")
+    parts.append(plural(len(report.conflicts), "conflict"))
     retried = f", {report.retries} retried" if report.retries else ""
     return (
         f"{report.mode} {verb}: {', '.join(parts)}; "
-        f"{report.requests} requests ({report.writes} writes{retried})"
+        f"{plural(report.requests, 'request')} ({plural(report.writes, 'write')}{retried})"
     )
 
 

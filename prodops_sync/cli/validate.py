@@ -11,7 +11,24 @@ from prodops_sync.model import kind_for_path
 from prodops_sync.validate import Report, check_playbook
 from prodops_sync.validate.report import format_github, format_json, format_text, step_summary
 
-DEFAULT_PLAYBOOK = "playbook"
+
+def default_playbook() -> Path:
+    """The playbook a command without paths works on, found upward from the working directory
+    (``prodops-sync.yaml``'s ``playbook:``, else the nearest ``playbook/``), as a path relative
+    to the working directory so that output and annotations stay short."""
+    from prodops_sync.sync.config import DEFAULT_PLAYBOOK, ConfigError, find_playbook
+
+    try:
+        found = find_playbook()
+    except ConfigError as exc:
+        raise click.UsageError(str(exc)) from None
+    if found is None:
+        raise click.UsageError(
+            f"no {DEFAULT_PLAYBOOK}/ directory and no prodops-sync.yaml in {Path.cwd()} or any "
+            "parent directory; pass the playbook directory, or run inside your playbook "
+            "repository (`prodops-sync init` creates one)"
+        )
+    return Path(os.path.relpath(found))
 
 
 def playbook_root_for(path: Path) -> Path | None:
@@ -36,7 +53,7 @@ def _display(root: Path) -> str:
 
 def _roots(paths: tuple[Path, ...]) -> list[Path]:
     if not paths:
-        return [Path(DEFAULT_PLAYBOOK)]
+        return [default_playbook()]
     roots: list[Path] = []
     for path in paths:
         root = path
@@ -58,7 +75,8 @@ def _roots(paths: tuple[Path, ...]) -> list[Path]:
               "or JSON (a stable, documented shape).")
 @click.option("--strict", is_flag=True, help="Fail on warnings too.")
 def validate(paths: tuple[Path, ...], fmt: str, strict: bool) -> None:
-    """Validate the playbook in PLAYBOOK_DIR (default: ./playbook).
+    """Validate the playbook in PLAYBOOK_DIR (default: the playbook of the repository you are
+    in, found upward like git finds .git).
 
     Checks every file against its JSON Schema and the playbook's quality rules, and reports
     each problem with file, line, column and field. File paths are accepted too (as

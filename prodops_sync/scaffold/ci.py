@@ -18,6 +18,7 @@ commit there, yet the next run needs the base the last one left. A dedicated unp
 
 from __future__ import annotations
 
+import base64
 import io
 import json
 import os
@@ -31,6 +32,7 @@ from typing import Any
 import click
 
 from prodops_sync.sync.config import DEFAULT_CONFIG_NAME, ConfigError, credentials, load_config
+from prodops_sync.wording import plural
 
 STATE_BRANCH = "prodops-sync-state"
 DEFAULT_STATE_DIR = ".prodops-sync/state"
@@ -110,6 +112,28 @@ def _bot_identity() -> dict[str, str]:
     }
 
 
+GIT_TOKEN_ENV = "PRODOPS_SYNC_GIT_TOKEN"
+"""A token ``state restore`` authenticates its fetch with, so that read-only jobs can check out
+with ``persist-credentials: false`` and still read the state branch of a private repository."""
+
+
+def fetch_auth_env(environ: Mapping[str, str] | None = None) -> dict[str, str]:
+    """Git configuration, as environment variables, that sends :data:`GIT_TOKEN_ENV` as the
+    HTTP authorization to the GitHub server (the header actions/checkout uses); empty without
+    a token. Environment, not ``-c`` arguments: a token in argv shows in the process list."""
+    env = os.environ if environ is None else environ
+    token = env.get(GIT_TOKEN_ENV, "")
+    if not token:
+        return {}
+    server = env.get("GITHUB_SERVER_URL", "https://github.com").rstrip("/")
+    basic = base64.b64encode(f"x-access-token:{token}".encode()).decode("ascii")
+    return {
+        "GIT_CONFIG_COUNT": "1",
+        "GIT_CONFIG_KEY_0": f"http.{server}/.extraheader",
+        "GIT_CONFIG_VALUE_0": f"AUTHORIZATION: basic {basic}",
+    }
+
+
 def restore_state(
     state_dir: Path, *, repo: Path, remote: str = "origin", branch: str = STATE_BRANCH
 ) -> bool:
@@ -119,12 +143,15 @@ def restore_state(
     push starts from an empty base. The fetched commit is kept as :data:`STATE_REF` so that
     :func:`save_state` can build on it.
     """
-    probe = _git(["ls-remote", "--exit-code", "--heads", remote, branch], cwd=repo, check=False)
+    auth = fetch_auth_env()
+    probe = _git(["ls-remote", "--exit-code", "--heads", remote, branch], cwd=repo, env=auth,
+                 check=False)
     if probe.returncode == 2:
         return False
     if probe.returncode != 0:
         raise CIError(f"cannot reach remote {remote!r}: {probe.stderr.decode().strip()}")
-    _git(["fetch", "--no-tags", "--depth=1", remote, f"+refs/heads/{branch}:{STATE_REF}"], cwd=repo)
+    _git(["fetch", "--no-tags", "--depth=1", remote, f"+refs/heads/{branch}:{STATE_REF}"],
+         cwd=repo, env=auth)
     archive = _git(["archive", "--format=tar", STATE_REF], cwd=repo).stdout
     state_dir.mkdir(parents=True, exist_ok=True)
     with tarfile.open(fileobj=io.BytesIO(archive)) as tar:
@@ -209,9 +236,28 @@ def _is_change(record: Mapping[str, Any]) -> bool:
 # --- the pull request ----------------------------------------------------------------------------
 
 
-def pr_body(results: Iterable[tuple[str, Any]], changed_files: Sequence[str]) -> str:
-    """The pull request body: each changed page with a link, then the files it touches."""
-    lines = [
+NO_CHECKS_NOTE = (
+    "> [!NOTE]\n"
+    "> This pull request was opened with the workflow's built-in `GITHUB_TOKEN`, and GitHub "
+    "starts no workflow for it: the playbook checks (`validate.yml`) have not run. To run them, "
+    "close this pull request and reopen it. To have them run by themselves, give the pull "
+    "workflow a GitHub App or a `PRODOPS_SYNC_PR_TOKEN` secret (see docs/ci.md in "
+    "prodops-sync)."
+)
+TOKEN_SOURCE_ENV = "PRODOPS_SYNC_TOKEN_SOURCE"
+"""Set by pull.yml: ``github-app``, ``personal-token`` or ``github-token`` (the built-in one)."""
+
+
+def pr_body(
+    results: Iterable[tuple[str, Any]], changed_files: Sequence[str], *, checks_run: bool = True
+) -> str:
+    """The pull request body: each changed page with a link, then the files it touches.
+
+    ``checks_run`` False (opened with the built-in token) adds a note that no workflow runs on
+    the pull request, and how to run the checks anyway.
+    """
+    lines = [] if checks_run else [NO_CHECKS_NOTE, ""]
+    lines += [
         "Edits made in the wiki since the last sync, brought back by `prodops-sync pull`.",
         "",
         "Review them like any other change: merging publishes them back (the push after the "
@@ -291,10 +337,10 @@ def open_pull_request(
     )
     if existing:
         run_gh("pr", "edit", existing, "--title", title, "--body-file", str(body_file))
-        return f"updated pull request #{existing} ({len(files)} file(s))"
+        return f"updated pull request #{existing} ({plural(len(files), 'file')})"
     url = run_gh("pr", "create", "--head", branch, "--base", base, "--title", title,
                  "--body-file", str(body_file))
-    return f"opened pull request {url} ({len(files)} file(s))"
+    return f"opened pull request {url} ({plural(len(files), 'file')})"
 
 
 # --- command line --------------------------------------------------------------------------------
@@ -432,9 +478,15 @@ def pull_request_cmd(
                 loaded.append((path.stem, json.loads(path.read_text(encoding="utf-8") or "null")))
             except (OSError, ValueError):
                 loaded.append((path.stem, None))
-        body = pr_body(loaded, changed_files(repo, [playbook]))
+        checks_run = os.environ.get(TOKEN_SOURCE_ENV, "") != "github-token"
+        body = pr_body(loaded, changed_files(repo, [playbook]), checks_run=checks_run)
         click.echo(open_pull_request(repo=repo, paths=[playbook], body=body, title=title,
                                      branch=branch, base=base))
+        if not checks_run:
+            click.echo("::warning title=prodops-sync::the pull request was opened with "
+                       "GITHUB_TOKEN, so validate.yml does not run on it; close and reopen it "
+                       "to run the checks, or configure a GitHub App or PRODOPS_SYNC_PR_TOKEN "
+                       "(docs/ci.md)")
     except (CIError, ConfigError) as exc:
         _fail(exc)
 

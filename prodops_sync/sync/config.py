@@ -7,15 +7,19 @@ reads them at the last moment, failing with one line that names the missing vari
 
 from __future__ import annotations
 
+import difflib
 import os
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 import jsonschema
-import yaml
+
+from prodops_sync.playbook.problems import PlaybookError, json_path
+from prodops_sync.playbook.yamlpos import Positions, parse_yaml
 
 DEFAULT_CONFIG_NAME = "prodops-sync.yaml"
+DEFAULT_PLAYBOOK = "playbook"
 
 # The config's own JSON Schema; `docs/configuration.md` documents every key.
 CONFIG_SCHEMA: dict[str, Any] = {
@@ -159,28 +163,86 @@ class Config:
 
     def target(self, name: str | None) -> Target:
         """The target called ``name``; with None, the only target (an error if several)."""
+        names = ", ".join(sorted(self.targets))
         if name is None:
             if len(self.targets) == 1:
                 return next(iter(self.targets.values()))
-            names = ", ".join(sorted(self.targets))
-            raise ConfigError(f"{self.path}: several targets ({names}); choose one with --target")
+            raise ConfigError(
+                f"{self.path}: several targets ({names}); choose one with --target NAME"
+            )
         try:
             return self.targets[name]
         except KeyError:
-            names = ", ".join(sorted(self.targets))
-            raise ConfigError(f"{self.path}: no target named {name!r} (have: {names})") from None
+            hint = did_you_mean(name, self.targets)
+            raise ConfigError(
+                f"{self.path}: no target named {name!r}{hint}; configured targets: {names}"
+            ) from None
 
 
-def parse_config(data: Any, path: Path) -> Config:
-    """Check ``data`` (the parsed YAML of ``path``) against :data:`CONFIG_SCHEMA`."""
+def did_you_mean(word: str, choices: Any) -> str:
+    """`` (did you mean 'x'?)`` for the closest of ``choices`` to a mistyped ``word``, or ``""``."""
+    close = difflib.get_close_matches(str(word), [str(c) for c in choices], n=1, cutoff=0.6)
+    return f" (did you mean {close[0]!r}?)" if close else ""
+
+
+@dataclass(frozen=True)
+class _SchemaProblem:
+    """A schema error made readable: the field it concerns, where to point, what to say."""
+
+    field: tuple[str | int, ...]
+    anchor: tuple[str | int, ...]
+    """The path whose position the message points at."""
+    at_key: bool
+    """Point at the key naming ``anchor`` (an unknown or incomplete entry), not its value."""
+    message: str
+
+
+def _schema_problem(err: jsonschema.ValidationError) -> _SchemaProblem:
+    """The common typos get a message of their own: an unknown key names the closest allowed
+    one, an unknown value the closest allowed value, a missing key what to add."""
+    path = tuple(err.absolute_path)
+    schema = err.schema if isinstance(err.schema, dict) else {}
+    if err.validator == "additionalProperties" and isinstance(err.instance, dict):
+        allowed = sorted(schema.get("properties", {}))
+        extra = sorted(str(k) for k in err.instance if k not in allowed)
+        if extra:
+            key = extra[0]
+            return _SchemaProblem(path, (*path, key), True, (
+                f"unknown key {key!r}{did_you_mean(key, allowed)}; allowed keys: "
+                + ", ".join(allowed)
+            ))
+    if err.validator == "enum" and isinstance(err.validator_value, list):
+        options = [str(v) for v in err.validator_value]
+        return _SchemaProblem(path, path, False, (
+            f"{err.instance!r} is not allowed{did_you_mean(str(err.instance), options)}; "
+            f"use one of: {', '.join(options)}"
+        ))
+    if err.validator == "required":
+        missing = str(err.message).split("'")[1] if "'" in str(err.message) else "?"
+        return _SchemaProblem(path, path, True, (
+            f"missing required key {missing!r}: add it (every key is described in "
+            "docs/configuration.md)"
+        ))
+    return _SchemaProblem(path, path, False, err.message)
+
+
+def parse_config(data: Any, path: Path, positions: Positions | None = None) -> Config:
+    """Check ``data`` (the parsed YAML of ``path``) against :data:`CONFIG_SCHEMA`.
+
+    The error names ``path:line:column`` (when ``positions`` are known), the field, what is
+    wrong and, for a typo, the closest valid key or value.
+    """
     validator = jsonschema.Draft202012Validator(CONFIG_SCHEMA)
-    errors = sorted(validator.iter_errors(data), key=lambda e: list(e.absolute_path))
+    errors = sorted(validator.iter_errors(data), key=lambda e: list(map(str, e.absolute_path)))
     if errors:
-        err = errors[0]
-        where = "$" + "".join(
-            f"[{p}]" if isinstance(p, int) else f".{p}" for p in err.absolute_path
-        )
-        raise ConfigError(f"{path}: {where}: {err.message}")
+        # The deepest error is the most specific (a bad key inside a target, not the target).
+        problem = _schema_problem(max(errors, key=lambda e: len(e.absolute_path)))
+        where = str(path)
+        if positions is not None:
+            locate = positions.of_key if problem.at_key else positions.of_value
+            line, column = locate(problem.anchor)
+            where = f"{path}:{line}:{column}"
+        raise ConfigError(f"{where}: {json_path(problem.field)}: {problem.message}")
     base = path.parent
     targets = {
         name: Target(name=name, type=spec["type"], options=dict(spec))
@@ -188,15 +250,53 @@ def parse_config(data: Any, path: Path) -> Config:
     }
     return Config(
         path=path,
-        playbook_dir=(base / data.get("playbook", "playbook")).resolve(),
+        playbook_dir=(base / data.get("playbook", DEFAULT_PLAYBOOK)).resolve(),
         state_dir=(base / data.get("state_dir", ".prodops-sync/state")).resolve(),
         targets=targets,
     )
 
 
+def find_config(start: Path | None = None) -> Path | None:
+    """The nearest ``prodops-sync.yaml`` in ``start`` (default: the working directory) or one
+    of its parents, as git looks for ``.git``; None when there is none up to the root."""
+    here = (start or Path.cwd()).absolute()
+    for directory in (here, *here.parents):
+        candidate = directory / DEFAULT_CONFIG_NAME
+        if candidate.is_file():
+            return candidate
+    return None
+
+
+def find_playbook(start: Path | None = None) -> Path | None:
+    """The playbook directory commands use when given none, found upward from ``start``.
+
+    At each directory from ``start`` up, the first that has ``prodops-sync.yaml`` decides (its
+    ``playbook:``), else the first that has a ``playbook/`` directory; so ``validate`` works
+    from the repository root, from ``playbook/`` and from ``playbook/rituals/`` alike. A broken
+    configuration raises :class:`ConfigError`. None when nothing is found.
+    """
+    here = (start or Path.cwd()).absolute()
+    for directory in (here, *here.parents):
+        if (directory / DEFAULT_CONFIG_NAME).is_file():
+            return load_config(directory / DEFAULT_CONFIG_NAME).playbook_dir
+        if (directory / DEFAULT_PLAYBOOK).is_dir():
+            return directory / DEFAULT_PLAYBOOK
+    return None
+
+
 def load_config(path: Path | None = None) -> Config:
-    """Load and check the configuration (default: ``./prodops-sync.yaml``)."""
-    path = Path(path) if path is not None else Path.cwd() / DEFAULT_CONFIG_NAME
+    """Load and check the configuration: ``path``, or the nearest ``prodops-sync.yaml`` in the
+    working directory or a parent (:func:`find_config`)."""
+    if path is None:
+        found = find_config()
+        if found is None:
+            raise ConfigError(
+                f"no {DEFAULT_CONFIG_NAME} in {Path.cwd()} or any parent directory; "
+                "run the command inside your playbook repository, pass --config FILE, "
+                "or create one with `prodops-sync init`"
+            )
+        path = found
+    path = Path(path)
     try:
         text = path.read_text(encoding="utf-8")
     except FileNotFoundError:
@@ -206,13 +306,11 @@ def load_config(path: Path | None = None) -> Config:
     except (OSError, UnicodeDecodeError) as exc:
         raise ConfigError(f"{path}: cannot read: {exc}") from None
     try:
-        data = yaml.safe_load(text)
-    except yaml.YAMLError as exc:
-        mark = getattr(exc, "problem_mark", None)
-        where = f":{mark.line + 1}:{mark.column + 1}" if mark else ""
-        problem = getattr(exc, "problem", None) or exc
-        raise ConfigError(f"{path}{where}: malformed YAML: {problem}") from None
-    return parse_config(data, path)
+        data, positions = parse_yaml(text, str(path))
+    except PlaybookError as exc:
+        raise ConfigError(f"{path}:{exc.line}:{exc.column}: malformed YAML: "
+                          f"{exc.message.removeprefix('YAML syntax error: ')}") from None
+    return parse_config(data, path, positions)
 
 
 @dataclass(frozen=True)

@@ -26,6 +26,7 @@ from collections.abc import Callable
 
 from prodops_sync.playbook.problems import Problem
 from prodops_sync.validate import Report
+from prodops_sync.wording import plural
 
 JSON_VERSION = 1
 
@@ -41,14 +42,10 @@ def summary_line(report: Report, root: str, *, strict: bool = False) -> str:
     kinds = ", ".join(f"{kind} {n}" for kind, n in report.counts_by_kind().items())
     total = len(report.documents)
     if report.errors or (strict and report.warnings):
-        return (f"{root}: invalid - {_plural(report.errors, 'error')}, "
-                f"{_plural(report.warnings, 'warning')} in {_plural(total, 'document')}")
-    tail = f"; {_plural(report.warnings, 'warning')}" if report.warnings else ""
-    return f"{root}: {_plural(total, 'document')} valid ({kinds}){tail}"
-
-
-def _plural(n: int, word: str) -> str:
-    return f"{n} {word}" if n == 1 else f"{n} {word}s"
+        return (f"{root}: invalid - {plural(report.errors, 'error')}, "
+                f"{plural(report.warnings, 'warning')} in {plural(total, 'document')}")
+    tail = f"; {plural(report.warnings, 'warning')}" if report.warnings else ""
+    return f"{root}: {plural(total, 'document')} valid ({kinds}){tail}"
 
 
 def format_text(report: Report, root: str, *, strict: bool = False,

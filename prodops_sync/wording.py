@@ -1,0 +1,14 @@
+"""Small helpers for the words the CLI prints (one place, so "1 requests" cannot come back)."""
+
+from __future__ import annotations
+
+# Irregular plurals of the nouns the CLI counts; every other noun takes an "s".
+_IRREGULAR = {"entry": "entries", "retry": "retries", "is": "are"}
+
+
+def plural(count: int, noun: str) -> str:
+    """``count`` and ``noun``, the noun in the plural unless ``count`` is 1: ``1 request``,
+    ``2 requests``, ``0 conflicts``, ``3 entries``."""
+    if count == 1:
+        return f"{count} {noun}"
+    return f"{count} {_IRREGULAR.get(noun, noun + 's')}"
