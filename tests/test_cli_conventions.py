@@ -152,7 +152,7 @@ CONFIG = ("targets:\n  notion-prod:\n    type: notion\n    root_page: a\n"
           "  wiki:\n    type: confluence\n    url: https://x.atlassian.net/wiki\n    space: P\n")
 
 
-@pytest.mark.parametrize("command", ["plan", "push", "pull", "status"])
+@pytest.mark.parametrize("command", ["plan", "push", "pull", "status", "diff", "resolve"])
 def test_completion_offers_the_configured_target_names(tmp_path: Path, command: str) -> None:
     (tmp_path / "prodops-sync.yaml").write_text(CONFIG)
     (tmp_path / "playbook" / "rituals").mkdir(parents=True)
