@@ -39,6 +39,21 @@ class LinkResolver(Protocol):
         ...
 
 
+class AssetResolver(Protocol):
+    """Maps playbook assets (``assets/flow.png``) to what the wiki calls them and back.
+    Converters use it when the resolver they are given has these methods."""
+
+    def asset_ref(self, asset_key: str) -> str | None:
+        """Notion: the file upload id of an uploaded asset; Confluence: its attachment file
+        name on the page. None when the asset has not been uploaded."""
+        ...
+
+    def asset_for_remote(self, ref: str, name: str) -> str | None:
+        """The asset key of a wiki file (Notion: its URL; Confluence: the attachment file
+        name), ``name`` being the file name the wiki shows. None: leave it as it is."""
+        ...
+
+
 class MappingResolver:
     """A resolver backed by plain dictionaries; handy for tests and the ``convert`` CLI."""
 
@@ -47,6 +62,16 @@ class MappingResolver:
     ) -> None:
         self.urls = dict(urls or {})
         self.titles = dict(titles or {})
+        self.assets: dict[str, str] = {}
+        """Asset key -> wiki reference (upload id / attachment file name)."""
+        self.remote_assets: dict[str, str] = {}
+        """Wiki reference (file URL without its signature / attachment name) -> asset key."""
+
+    def asset_ref(self, asset_key: str) -> str | None:
+        return self.assets.get(asset_key)
+
+    def asset_for_remote(self, ref: str, name: str) -> str | None:
+        return self.remote_assets.get(stable_file_ref(ref))
 
     def url_for(self, key: str) -> str | None:
         return self.urls.get(key)
@@ -94,3 +119,12 @@ def href_for(current_key: str, target_key: str, suffix: str = ".md", fragment: s
     base_dir = posixpath.dirname(current_key) or "."
     rel = posixpath.relpath(target_key + suffix, base_dir)
     return rel + (f"#{fragment}" if fragment else "")
+
+
+def stable_file_ref(ref: str) -> str:
+    """A wiki file reference without what changes on every read: Notion-hosted file URLs
+    are signed and expire within about an hour, so their query string is dropped."""
+    parts = urlsplit(ref)
+    if parts.scheme in ("http", "https"):
+        return f"{parts.scheme}://{parts.netloc}{parts.path}"
+    return ref

@@ -95,6 +95,8 @@ def _run(action: Callable[[], Report], fmt: str) -> None:
         click.echo(json.dumps(report.to_dict(), indent=2, ensure_ascii=False))
     else:
         click.echo(render_text(report))
+        for warning in report.warnings:
+            click.echo(f"warning: {warning}", err=True)
     _write_step_summary(report)
     raise SystemExit(EXIT_CONFLICT if report.conflicts else EXIT_OK)
 

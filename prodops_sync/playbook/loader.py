@@ -201,6 +201,8 @@ def playbook_files(root: Path) -> tuple[list[str], list[Problem]]:
                                             "playbook", "error", "symlink-outside"))
                 continue  # directory symlinks are never followed
             keep.append(name)
+        if base == root and "assets" in keep:
+            keep.remove("assets")  # images and files documents link to: not documents
         dirnames[:] = keep
         for name in sorted(filenames):
             if not name.startswith("."):

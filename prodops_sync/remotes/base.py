@@ -89,6 +89,23 @@ class Remote(ABC):
     def adopt(self, entry: RemoteEntry, key: str) -> RemoteEntry:
         """Store identity ``key`` on a page created in the wiki."""
 
+    max_asset_bytes: int = 0
+    """The largest file :meth:`upload_asset` takes (0: this remote stores no files)."""
+    assets_on_page: bool = False
+    """True when files belong to one page and are uploaded once the page exists
+    (Confluence attachments); False when an upload is referenced by id (Notion)."""
+
+    def upload_asset(self, entry: RemoteEntry | None, filename: str, data: bytes) -> str:
+        """Upload a file (for ``entry``'s page where files belong to pages); returns the
+        reference the format module writes (Notion: file upload id; Confluence: the
+        attachment file name)."""
+        raise RemoteError(f"{self.label} does not store files")
+
+    def download_asset(self, entry: RemoteEntry, ref: str, limit: int) -> bytes:
+        """The content of a wiki file (Notion: its URL; Confluence: the attachment file name
+        on ``entry``'s page), at most ``limit`` bytes."""
+        raise RemoteError(f"{self.label} does not store files")
+
     @property
     @abstractmethod
     def requests_made(self) -> int:

@@ -32,7 +32,7 @@ from __future__ import annotations
 import hashlib
 from collections.abc import Callable, Mapping, Sequence
 from typing import Any
-from urllib.parse import parse_qsl, urlsplit
+from urllib.parse import parse_qsl, quote, urlsplit
 
 import requests
 from atlassian import Confluence
@@ -44,6 +44,7 @@ from atlassian.errors import (
     ApiValueError,
 )
 
+from prodops_sync.assets import CONFLUENCE_MAX_BYTES, content_type
 from prodops_sync.formats.confluence import StorageFormatError, from_storage, to_storage
 from prodops_sync.formats.confluence.properties import (
     collection_label,
@@ -672,6 +673,48 @@ class ConfluenceRemote(HttpRemote):
             ),
             write=True,
         )
+
+    # -- attachments -------------------------------------------------------------------------
+
+    max_asset_bytes = CONFLUENCE_MAX_BYTES
+    assets_on_page = True
+
+    def upload_asset(self, entry: RemoteEntry | None, filename: str, data: bytes) -> str:
+        """One ``PUT .../child/attachment`` (v1; Cloud has no v2 upload): creates the
+        attachment, or a new version of one with the same file name."""
+        if entry is None:
+            raise RemoteError("confluence: attachments need their page to exist first")
+        page = entry.remote_id
+        answer = self._call(
+            f"upload attachment {filename}",
+            lambda: self.client.put(
+                f"{API}/content/{page}/child/attachment",
+                data={"minorEdit": "true", "comment": VERSION_MESSAGE},
+                files={"file": (filename, data, content_type(filename))},
+                headers={"X-Atlassian-Token": "no-check", "Accept": "application/json"},
+            ),
+            write=True,
+        )
+        results = answer.get("results") if isinstance(answer, dict) else None
+        if not isinstance(results, list) or not results:
+            raise RemoteError(
+                f"confluence: upload attachment {filename}: unexpected answer from "
+                f"{self.client.url}"
+            )
+        return str(results[0].get("title") or filename)
+
+    def download_asset(self, entry: RemoteEntry, ref: str, limit: int) -> bytes:
+        """The attachment ``ref`` (a file name) of the entry's page."""
+        path = f"download/attachments/{entry.remote_id}/{quote(ref, safe='')}"
+        body = self._call(
+            f"download attachment {ref}",
+            lambda: self.client.get(path, not_json_response=True),
+        )
+        if not isinstance(body, bytes):
+            raise RemoteError(f"confluence: download attachment {ref}: no file in the answer")
+        if len(body) > limit:
+            raise RemoteError(f"confluence: attachment {ref} is larger than {limit} bytes")
+        return body
 
     def archive(self, entry: RemoteEntry) -> None:
         def send() -> Any:

@@ -140,3 +140,11 @@ class TitleResolver:
         if key is not None:
             return key
         return self.inner.key_for_title(title) if self.inner is not None else None
+
+    def asset_ref(self, asset_key: str) -> str | None:
+        ref = getattr(self.inner, "asset_ref", None)
+        return ref(asset_key) if ref is not None else None
+
+    def asset_for_remote(self, ref: str, name: str) -> str | None:
+        lookup = getattr(self.inner, "asset_for_remote", None)
+        return lookup(ref, name) if lookup is not None else None

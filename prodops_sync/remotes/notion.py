@@ -30,6 +30,7 @@ import httpx
 from notion_client import APIResponseError, Client
 from notion_client.errors import HTTPResponseError, RequestTimeoutError
 
+from prodops_sync.assets import NOTION_MAX_BYTES, content_type
 from prodops_sync.formats.notion import properties as notion_props
 from prodops_sync.formats.notion.blocks import (
     block_fingerprint,
@@ -41,6 +42,7 @@ from prodops_sync.formats.notion.requests import AppendStep, plan_append_request
 from prodops_sync.links import LinkResolver
 from prodops_sync.model import KINDS_BY_NAME, Document, KindSpec, collections, content_hash
 from prodops_sync.remotes.base import HttpRemote, RemoteConflict, RemoteEntry, RemoteError
+from prodops_sync.remotes.files import download
 from prodops_sync.remotes.notion_diff import Delete, Insert, Op, Update, cheapest_ops
 from prodops_sync.remotes.retry import (
     RETRYABLE_STATUSES,
@@ -502,6 +504,32 @@ class NotionRemote(HttpRemote):
         elif isinstance(op, Insert):
             steps = plan_append_requests(op.blocks, op.parent_id, after=op.after or _START)
             self._run_steps(steps, op.parent_id, [])
+
+    # -- files -------------------------------------------------------------------------------
+
+    max_asset_bytes = NOTION_MAX_BYTES
+
+    def upload_asset(self, entry: RemoteEntry | None, filename: str, data: bytes) -> str:
+        """Notion's File Upload API (single part): create, then send the content; the
+        returned id is what image and file blocks reference."""
+        kind = content_type(filename)
+        created = self._write(
+            "create file upload",
+            lambda: self.client.file_uploads.create(filename=filename, content_type=kind),
+        )
+        upload_id = str(created["id"])
+        sent = self._write(
+            f"upload {filename}",
+            lambda: self.client.file_uploads.send(upload_id, file=(filename, data, kind)),
+        )
+        if sent.get("status") != "uploaded":
+            raise RemoteError(f"upload of {filename} was not accepted (status "
+                              f"{sent.get('status')!r})")
+        return upload_id
+
+    def download_asset(self, entry: RemoteEntry, ref: str, limit: int) -> bytes:
+        # Notion-hosted files are signed URLs: sent without the integration's token.
+        return download(ref, limit)
 
     def archive(self, entry: RemoteEntry) -> None:
         self._write(

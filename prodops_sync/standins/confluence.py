@@ -19,6 +19,7 @@ from werkzeug.wrappers import Request
 
 from prodops_sync.standins.clock import Clock
 from prodops_sync.standins.confluence_cql import CqlError, parse
+from prodops_sync.standins.confluence_files import ConfluenceFiles
 from prodops_sync.standins.confluence_storage import StorageFormatError, check_storage
 from prodops_sync.standins.server import ApiError, Reply, Route, StandinServer
 
@@ -63,7 +64,7 @@ def iso(epoch: float) -> str:
     return moment.strftime("%Y-%m-%dT%H:%M:%S.") + f"{moment.microsecond // 1000:03d}Z"
 
 
-class ConfluenceStandin(StandinServer):
+class ConfluenceStandin(ConfluenceFiles, StandinServer):
     """A local Confluence. See docs/standins.md for what it implements."""
 
     name = "confluence"
@@ -225,6 +226,10 @@ class ConfluenceStandin(StandinServer):
             r(f"{base}/content/<cid>/history", "GET", "get_history", False),
             r(f"{base}/content/<cid>/version", "GET", "list_versions", False),
             r(f"{base}/content/<cid>/child", "GET", "get_child_map", False),
+            r(f"{base}/content/<cid>/child/attachment", "GET", "list_attachments", False),
+            r(f"{base}/content/<cid>/child/attachment", "POST", "create_attachment", True),
+            r(f"{base}/content/<cid>/child/attachment", "PUT", "put_attachment", True),
+            r("/download/attachments/<cid>/<path:name>", "GET", "download_attachment", False),
             r(f"{base}/content/<cid>/child/<ctype>", "GET", "get_children", False),
             r(f"{base}/content/<cid>/descendant/<ctype>", "GET", "get_descendants", False),
             r(f"{base}/content/<cid>/property", "GET", "list_properties", False),
@@ -258,6 +263,11 @@ class ConfluenceStandin(StandinServer):
                 return "anonymous"
             return user or "anonymous"
         return "pat-user"
+
+    def _files_error(self, status: int, message: str) -> ApiError:
+        reasons = {400: "Bad Request", 403: "Forbidden", 404: "Not Found",
+                   413: "Request Entity Too Large"}
+        return conf_error(status, message, reasons.get(status, "Error"))
 
     def authenticate(self, request: Request) -> None:
         header = request.headers.get("Authorization", "")

@@ -45,6 +45,16 @@ class ConfluenceWikiUser:
             body = self._page(page_id)["body"]
         return self.edit_body(page_id, body + f"<p>{escape(text)}</p>")
 
+    def add_image(self, page_id: str, filename: str, data: bytes,
+                  media_type: str = "image/png") -> int:
+        """Drop an image on a page, as the editor does: attach the file, then show it at
+        the end of the body; returns the new version number."""
+        with self._s.lock:
+            self._s.add_attachment_bytes(page_id, filename, data, media_type)
+            body = self._page(page_id)["body"]
+        image = f'<ac:image><ri:attachment ri:filename="{escape(filename)}" /></ac:image>'
+        return self.edit_body(page_id, body + f"<p>{image}</p>")
+
     def replace_text(self, page_id: str, old: str, new: str) -> int:
         """Change some text in the page body (as typed: ``new`` is escaped)."""
         with self._s.lock:

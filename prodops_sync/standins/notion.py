@@ -18,6 +18,7 @@ from typing import Any
 from werkzeug.wrappers import Request
 
 from prodops_sync.standins.clock import Clock
+from prodops_sync.standins.notion_files import MEDIA_TYPES, NotionFiles
 from prodops_sync.standins.notion_props import (
     empty_value,
     find_property_name,
@@ -71,7 +72,7 @@ def iso_minute(epoch: float) -> str:
     return moment.strftime("%Y-%m-%dT%H:%M:00.000Z")
 
 
-class NotionStandin(StandinServer):
+class NotionStandin(NotionFiles, StandinServer):
     """A local Notion API. See docs/standins.md for what it implements.
 
     ``root_page_id`` is the one page shared with the integration at start (``search`` finds
@@ -127,6 +128,7 @@ class NotionStandin(StandinServer):
             "databases": {},
             "data_sources": {},
             "children": {},
+            "file_uploads": {},
         }
         root = self._requested_root or str(uuid.uuid4())
         self.state["root_page_id"] = root
@@ -175,9 +177,15 @@ class NotionStandin(StandinServer):
             r("/v1/data_sources/<ds_id>", "GET", "get_data_source", False),
             r("/v1/data_sources/<ds_id>", "PATCH", "update_data_source", True),
             r("/v1/data_sources/<ds_id>/query", "POST", "query_data_source", False),
+            r("/v1/file_uploads", "POST", "create_file_upload", True),
+            r("/v1/file_uploads/<upload_id>", "GET", "get_file_upload", False),
+            r("/v1/file_uploads/<upload_id>/send", "POST", "send_file_upload", True),
+            r("/files/<upload_id>/<path:name>", "GET", "download_file", False),
         ]
 
     def authenticate(self, request: Request) -> None:
+        if request.path.startswith("/files/"):
+            return  # Notion-hosted files: signed URLs, no token (S3 in real Notion)
         header = request.headers.get("Authorization", "")
         token = header[7:].strip() if header.startswith("Bearer ") else ""
         if not token or (self.token is not None and token != self.token):
@@ -416,7 +424,7 @@ class NotionStandin(StandinServer):
             "archived": block["in_trash"],
             "in_trash": block["in_trash"],
             "type": btype,
-            btype: data,
+            btype: self.render_media(data) if btype in MEDIA_TYPES else data,
         }
 
     def render_database(self, db: dict[str, Any]) -> dict[str, Any]:
@@ -563,12 +571,13 @@ class NotionStandin(StandinServer):
         index = siblings.index(after) + 1 if after else (0 if at_start else len(siblings))
         new_ids: list[str] = []
         now = self._now()
-        for spec in specs:
+        stored = [self._stored_data(spec) for spec in specs]  # refuse before storing any
+        for spec, data in zip(specs, stored, strict=True):
             block_id = str(uuid.uuid4())
             self.state["blocks"][block_id] = {
                 "id": block_id,
                 "type": spec.btype,
-                "data": spec.data,
+                "data": data,
                 "parent_id": parent_id,
                 "in_trash": False,
                 "created": now,
@@ -582,6 +591,13 @@ class NotionStandin(StandinServer):
         siblings[index:index] = new_ids
         self.touch(parent_id, by)
         return new_ids
+
+    def _stored_data(self, spec: BlockSpec) -> dict[str, Any]:
+        """A block's data as stored; media referencing a file upload must be uploaded
+        (children are checked when they are stored)."""
+        if spec.btype in MEDIA_TYPES:
+            return self.attach_media(spec.data, spec.btype)
+        return spec.data
 
     def _unlink(self, obj_id: str) -> None:
         for siblings in self.state["children"].values():
@@ -926,11 +942,12 @@ class NotionStandin(StandinServer):
                     "instead was `...`. "
                     f"Block type `{btype}` cannot be changed."
                 )
-            block["data"] = self._validated(
+            data = self._validated(
                 lambda: update_block_data(
                     btype, block["data"], body[btype], f"body.{btype}", self.title_of
                 )
             )
+            block["data"] = self.attach_media(data, btype) if btype in MEDIA_TYPES else data
         if trash_flag is not None:
             self.trash(block["id"], bool(trash_flag))
         self.touch(block["id"])

@@ -362,7 +362,16 @@ def _block_spec(
             normalize_rich_text(cell, f"{path}.cells[{i}]", title_of)
             for i, cell in enumerate(cells)
         ]
-    if btype in ("image", "video", "pdf", "file", "audio"):
+    if btype in ("image", "video", "pdf", "file", "audio") and data.get("type") == "file_upload":
+        upload = data.get("file_upload")
+        if not isinstance(upload, dict) or not isinstance(upload.get("id"), str):
+            raise fail(f"{path}.file_upload.id", "a string", upload)
+        out["type"] = "file_upload"
+        out["file_upload"] = {"id": upload["id"]}
+        out["caption"] = normalize_rich_text(data.get("caption", []), f"{path}.caption", title_of)
+        if btype == "file" and isinstance(data.get("name"), str):
+            out["name"] = data["name"]
+    elif btype in ("image", "video", "pdf", "file", "audio"):
         external = data.get("external")
         if not isinstance(external, dict) or not isinstance(external.get("url"), str):
             raise fail(f"{path}.external.url", "a string", external)

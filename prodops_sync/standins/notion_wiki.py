@@ -84,6 +84,15 @@ class NotionWikiUser:
             parent_id, [{"paragraph": {"rich_text": [{"text": {"content": text}}]}}], after
         )[0]
 
+    def add_image(self, parent_id: str, filename: str, data: bytes,
+                  content_type: str = "image/png") -> str:
+        """Paste an image at the end of a page (uploaded to Notion); returns the block id."""
+        with self._s.lock:
+            upload_id = self._s.upload_bytes(filename, data, content_type)
+        return self.insert_blocks(
+            parent_id, [{"image": {"type": "file_upload", "file_upload": {"id": upload_id}}}]
+        )[0]
+
     def delete_block(self, block_id: str) -> None:
         """Delete a block (it goes to the trash)."""
         with self._s.lock:

@@ -50,7 +50,8 @@ def display_template(template: str) -> str:
 
 @dataclass
 class Reply:
-    """What a handler answers: status, JSON body (None for no body) and extra headers."""
+    """What a handler answers: status, JSON body (None for no body, bytes for a file) and
+    extra headers."""
 
     status: int
     body: Any = None
@@ -299,6 +300,8 @@ class StandinServer:
     def _response(reply: Reply) -> Response:
         if reply.body is None:
             response = Response(status=reply.status)
+        elif isinstance(reply.body, bytes):  # a file download
+            response = Response(reply.body, status=reply.status)
         else:
             response = Response(
                 json.dumps(reply.body, ensure_ascii=False),

@@ -22,6 +22,7 @@ from prodops_sync.links import MappingResolver
 from prodops_sync.model import KINDS, KINDS_BY_NAME, Document, KindSpec, content_hash, content_of
 from prodops_sync.remotes.base import Remote, RemoteConflict, RemoteEntry
 from prodops_sync.schemas import load_schema
+from prodops_sync.sync.assets import AssetError, AssetSync
 from prodops_sync.sync.files import atomic_write_text, slugify, unique_stem
 from prodops_sync.sync.localfiles import render_document
 from prodops_sync.sync.merge import MergeResult, Prefer, has_markers, merge_documents, take_side
@@ -70,6 +71,9 @@ class Report:
     dry_run: bool = False
     urls: dict[str, str] = field(default_factory=dict)
     """Wiki page URL of each document that has a page."""
+    warnings: list[str] = field(default_factory=list)
+    """Things that did not stop the run but need a look (a wiki file that could not be
+    downloaded, say)."""
 
     def count(self, action: str) -> int:
         """How many documents got ``action``."""
@@ -101,6 +105,7 @@ class Report:
             ],
             "outcomes": [o.__dict__ for o in self.outcomes],
             "conflicts": len(self.conflicts),
+            "warnings": self.warnings,
         }
 
 
@@ -126,6 +131,13 @@ class EngineResolver(MappingResolver):
     def __init__(self) -> None:
         super().__init__()
         self.misses: set[str] = set()
+        self.file_lookup: Callable[[str, str], str | None] | None = None
+        """Maps a wiki file to a playbook asset (the engine's :class:`AssetSync`)."""
+
+    def asset_for_remote(self, ref: str, name: str) -> str | None:
+        if self.file_lookup is not None:
+            return self.file_lookup(ref, name)
+        return super().asset_for_remote(ref, name)
 
     def url_for(self, key: str) -> str | None:
         url = self.urls.get(key)
@@ -192,6 +204,8 @@ class Engine:
         self.entries: dict[str, RemoteEntry] = {}
         self.resolver = EngineResolver()
         self.local_errors: list[str] = []
+        self.files = AssetSync(playbook_dir, remote, self.resolver, lambda: self.state)
+        self.resolver.file_lookup = self.files.asset_for_remote
 
     # -- planning -------------------------------------------------------------------------
 
@@ -199,6 +213,7 @@ class Engine:
         """Read all three sides and classify every document. Makes no remote writes unless
         ``create_containers`` (push on its first run creates the databases / parent pages)."""
         self.state = self.store.load()
+        self.files.load()
         local, self.local_errors = self.loader(self.playbook_dir)
         # An invalid playbook is never pushed, so its first push creates no containers either.
         create = create_containers and not self.local_errors
@@ -278,7 +293,9 @@ class Engine:
                 to_fetch.append((key, entry))
         for i, (key, entry) in enumerate(to_fetch, 1):
             self.progress(i, len(to_fetch), f"reading {entry.title}")
+            self.files.current = entry
             docs[key] = self.remote.fetch(entry, key, self.resolver)
+        self.files.current = None
         return docs
 
     def plan(self) -> Report:
@@ -311,6 +328,12 @@ class Engine:
                     f"the playbook has {len(self.local_errors)} validation error(s); nothing "
                     f"was pushed:\n  {shown}"
                 )
+            for item in items:
+                if item.local is not None and item.push in (PushAction.CREATE, PushAction.UPDATE):
+                    try:
+                        self.files.check(item.local)
+                    except AssetError as exc:
+                        raise SyncError(f"{exc}; nothing was pushed") from None
             archives = sum(1 for i in items if i.push is PushAction.ARCHIVE)
             if not dry_run:
                 _guard_deletions(f"push would archive {archives} pages", archives, max_delete,
@@ -325,6 +348,13 @@ class Engine:
                     i, dry_run=dry_run, force=force, on_conflict=on_conflict
                 ),
             )
+            if not dry_run:
+                for item in items:
+                    if (
+                        item.status is Status.IN_SYNC and item.local is not None
+                        and (only is None or item.key in only) and self.files.changed(item.local)
+                    ):
+                        report.outcomes.append(self._push_files(item))
             # Pages written with links to pages that did not exist yet (in this run or an
             # interrupted earlier one) are rewritten now that their targets exist.
             if not dry_run:
@@ -380,6 +410,7 @@ class Engine:
         report.requests = self.remote.requests_made
         report.writes = self.remote.writes_made
         report.retries = self.remote.retries_made
+        report.warnings = list(self.files.warnings)
         report.urls = {
             key: entry.url
             for key, entry in self.entries.items()
@@ -441,7 +472,9 @@ class Engine:
             assert item.local is not None
             self._journal(item.key, item.local, recorded)
             self.resolver.misses.clear()
+            uploads = self.files.prepare(item.local)
             entry = self.remote.create(item.local, self.state, self.resolver)
+            self.files.upload_to_page(entry, uploads)
             self.entries[item.key] = entry
             self.resolver.urls[item.key] = entry.url
             self._record(item.key, item.local, entry)
@@ -450,8 +483,10 @@ class Engine:
             assert item.local is not None and entry is not None
             self._journal(item.key, item.local, recorded)
             self.resolver.misses.clear()
+            uploads = self.files.prepare(item.local)
             try:
                 entry = self.remote.update(entry, item.local, item.remote, self.resolver)
+                self.files.upload_to_page(entry, uploads)
             except RemoteConflict as exc:
                 # Nothing of ours landed: drop the journal entry, or the next run would
                 # take the wiki edit for our own half-finished write and overwrite it.
@@ -466,6 +501,23 @@ class Engine:
         outcome.url = entry.url if entry else ""
         self.store.save(self.state)
         return outcome
+
+    def _push_files(self, item: PlanItem) -> Outcome:
+        """A document unchanged but for the content of a file it links to: upload the new
+        content (Confluence: a new attachment version; Notion: a new upload the image or
+        file block is pointed at)."""
+        assert item.local is not None
+        entry = self.entries[item.key]
+        uploads = self.files.prepare(item.local)
+        if self.remote.assets_on_page:
+            self.files.upload_to_page(entry, uploads)
+        else:
+            entry = self.remote.update(entry, item.local, None, self.resolver)
+            self.entries[item.key] = entry
+            self._record(item.key, item.local, entry)
+        self.store.save(self.state)
+        return Outcome(item.key, item.title, item.status, "upload", "linked files changed",
+                       entry.url)
 
     def _push_merged(
         self, item: PlanItem, outcome: Outcome, on_conflict: str, *, dry_run: bool
@@ -495,8 +547,10 @@ class Engine:
         if content_hash(merged) != content_hash(item.remote):
             self._journal(item.key, merged, self.state.docs.get(item.key))
             self.resolver.misses.clear()
+            uploads = self.files.prepare(merged)
             try:
                 entry = self.remote.update(entry, merged, item.remote, self.resolver)
+                self.files.upload_to_page(entry, uploads)
             except RemoteConflict as exc:
                 self.state.docs[item.key].pending = None
                 outcome.action = str(PushAction.SKIP_CONFLICT)
@@ -555,6 +609,7 @@ class Engine:
                 original = target.read_text(encoding="utf-8") if target.is_file() else None
                 if original is not None and has_markers(original):
                     original = take_side(original, "remote")
+                self.files.write_downloads(item.remote)
                 atomic_write_text(target, self._render(item.remote, original))
                 self._record(item.key, item.remote, entry)
                 self._finish()
@@ -599,6 +654,7 @@ class Engine:
         if entry is None or item.local is None:
             return
         self.resolver.misses.clear()
+        self.files.prepare(item.local)  # recorded on the first write: nothing to upload
         try:
             # The page should hold exactly the local document (with placeholder links):
             # passing it as the expected content makes the remote refuse to write if
@@ -757,6 +813,7 @@ class Engine:
             conflicts=merge.field_conflicts if merge is not None else (),
             remote_label=self.remote.label,
         )
+        self.files.write_downloads(doc)  # images and files added in the wiki, first
         atomic_write_text(target, text)
         return relpath
 

@@ -137,6 +137,13 @@ class SyncState:
     docs: dict[str, DocState] = field(default_factory=DocTable)
     synced_at: str | None = None
     """When the last push or pull finished (UTC, ISO 8601); informational."""
+    assets: dict[str, dict[str, str]] = field(default_factory=dict)
+    """Uploaded files by ``<document key>:<asset key>``: content ``hash`` and the wiki's
+    ``ref`` (Notion file upload id, Confluence attachment name). Assign a new dict to
+    change it."""
+    asset_refs: dict[str, str] = field(default_factory=dict)
+    """Wiki files known to be playbook assets: ``<page id>/<attachment name>`` or a
+    Notion file URL without its signature -> asset key."""
 
     def __post_init__(self) -> None:
         if not isinstance(self.docs, DocTable):

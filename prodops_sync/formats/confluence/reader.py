@@ -15,6 +15,7 @@ import re
 import string
 from dataclasses import dataclass
 
+from prodops_sync.assets import href_for_asset
 from prodops_sync.formats.confluence import placeholders
 from prodops_sync.formats.confluence.conventions import (
     CLASS_AUTOLINK,
@@ -445,10 +446,26 @@ class _Reader:
             return text
         return _link(self.inlines(el.children, ctx), href, title)
 
+    def asset_href(self, attachment: Element) -> str | None:
+        """The relative link to the playbook asset an attachment of this page is."""
+        if set(attachment.attrs) - {"ri:filename", "ri:version-at-save"} or attachment.elements():
+            return None  # an attachment of another page, or one we do not understand
+        lookup = getattr(self.resolver, "asset_for_remote", None)
+        name = attachment.attrs.get("ri:filename", "")
+        key = lookup(name, name) if lookup is not None and name else None
+        return href_for_asset(self.current_key, key) if key else None
+
     def page_link(self, el: Element, ctx: _Ctx) -> str:
         page = el.first("ri:page")
         body = el.first("ac:link-body")
         plain = el.first("ac:plain-text-link-body")
+        attachment = el.first("ri:attachment")
+        if attachment is not None and not el.attrs and len(el.elements()) == 1 + (
+            plain is not None
+        ):
+            href = self.asset_href(attachment)
+            if href is not None:
+                return _link(_escape(plain.text()) if plain is not None else "", href, "")
         known = set(el.attrs) <= {"ac:anchor"} and len(el.elements()) == 1 + (body is not None) + (
             plain is not None
         )
@@ -475,6 +492,12 @@ class _Reader:
         if not set(el.attrs) <= {"ac:alt", "ac:title"} or len(urls) != 1:
             return self.atomic(el)
         url = urls[0]
+        if url.tag == "ri:attachment":
+            href = self.asset_href(url)
+            if href is None:
+                return self.atomic(el)
+            alt = _escape(el.attrs.get("ac:alt", "")).replace("\n", " ")
+            return "!" + _link(alt, href, el.attrs.get("ac:title", ""))
         if url.tag != "ri:url" or set(url.attrs) != {"ri:value"}:
             return self.atomic(el)
         alt = _escape(el.attrs.get("ac:alt", "")).replace("\n", " ")

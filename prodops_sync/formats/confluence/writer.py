@@ -17,6 +17,7 @@ from collections.abc import Sequence
 
 from markdown_it.tree import SyntaxTreeNode
 
+from prodops_sync.assets import asset_key_for_href
 from prodops_sync.formats.confluence import placeholders
 from prodops_sync.formats.confluence.conventions import (
     ALERT_TO_MACRO,
@@ -262,6 +263,15 @@ class _Writer:
         body = self.inlines(node.children)
         if node.markup == "autolink":
             return f'<a href="{escape_attr(href)}" class="{CLASS_AUTOLINK}">{body}</a>'
+        attachment = self.attachment_for(href)
+        only_text = len(node.children) == 1 and node.children[0].type == "text"
+        if attachment is not None and not title and only_text:
+            text = node.children[0].content.replace("]]>", "]]]]><![CDATA[>")
+            return (
+                f'<ac:link><ri:attachment ri:filename="{escape_attr(attachment)}" />'
+                f"<ac:plain-text-link-body><![CDATA[{text}]]></ac:plain-text-link-body>"
+                "</ac:link>"
+            )
         target = split_href(self.current_key, href)
         if target is not None and not title and self.resolver is not None:
             page_title = self.resolver.title_for(target[0])
@@ -280,6 +290,12 @@ class _Writer:
             attrs += f' class="{CLASS_LINK}"'  # would otherwise read back as a bare URL
         return f"<a {attrs}>{body}</a>"
 
+    def attachment_for(self, href: str) -> str | None:
+        """The attachment file name of the uploaded playbook asset ``href`` points at."""
+        key = asset_key_for_href(self.current_key, href)
+        ref = getattr(self.resolver, "asset_ref", None)
+        return ref(key) if key is not None and ref is not None else None
+
     def image(self, node: SyntaxTreeNode) -> str:
         src = str(node.attrs.get("src", ""))
         alt = "".join(_plain(c) for c in node.children)
@@ -287,6 +303,12 @@ class _Writer:
         attrs = f' ac:alt="{escape_attr(alt)}"' if alt else ""
         if title:
             attrs += f' ac:title="{escape_attr(title)}"'
+        attachment = self.attachment_for(src)
+        if attachment is not None:
+            return (
+                f'<ac:image{attrs}><ri:attachment ri:filename="{escape_attr(attachment)}" />'
+                "</ac:image>"
+            )
         return f'<ac:image{attrs}><ri:url ri:value="{escape_attr(src)}" /></ac:image>'
 
     def html_inline(self, content: str) -> str:

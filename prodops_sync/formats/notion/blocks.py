@@ -53,6 +53,7 @@ from typing import Any
 
 from markdown_it.tree import SyntaxTreeNode
 
+from prodops_sync.assets import asset_key_for_href, href_for_asset
 from prodops_sync.formats.notion import languages
 from prodops_sync.formats.notion.richtext import (
     MAX_RICH_TEXT_ITEMS,
@@ -180,6 +181,10 @@ class _Writer:
             image = _only_image(inline)
             if image is not None:
                 return [self.image(image)]
+            link = _only_link(inline)
+            upload = self.asset_upload(str(link.attrs.get("href", ""))) if link else None
+            if link is not None and upload:
+                return [self.file(link, upload)]
             return _text_blocks("paragraph", {}, self.runs(inline), [])
         if kind == "heading":
             level = min(int(node.tag[1]), 3)
@@ -242,12 +247,32 @@ class _Writer:
         language, caption = languages.to_notion(info)
         return _code_block(content, language, caption)
 
+    def asset_upload(self, href: str) -> str | None:
+        """The file upload id of the playbook asset ``href`` points at, if uploaded."""
+        key = asset_key_for_href(self.current_key, href)
+        ref = getattr(self.resolver, "asset_ref", None)
+        return ref(key) if key is not None and ref is not None else None
+
     def image(self, node: SyntaxTreeNode) -> Block:
         alt = "".join(child.content for child in node.children)
-        body: dict[str, Any] = {"type": "external", "external": {"url": node.attrs["src"]}}
+        src = str(node.attrs["src"])
+        upload = self.asset_upload(src)
+        body: dict[str, Any] = (
+            {"type": "file_upload", "file_upload": {"id": upload}}
+            if upload
+            else {"type": "external", "external": {"url": src}}
+        )
         if alt:
             body["caption"] = runs_to_rich_text([Run(alt)])
         return {"object": "block", "type": "image", "image": body}
+
+    def file(self, link: SyntaxTreeNode, upload: str) -> Block:
+        """A paragraph that is only a link to an uploaded asset: a file block."""
+        text = "".join(_plain_of(child) for child in link.children)
+        body: dict[str, Any] = {"type": "file_upload", "file_upload": {"id": upload}}
+        if text:
+            body["caption"] = runs_to_rich_text([Run(text)])
+        return {"object": "block", "type": "file", "file": body}
 
     def table(self, node: SyntaxTreeNode) -> Block:
         rows: list[Block] = []
@@ -306,6 +331,22 @@ def _text_blocks(
             body["children"] = children
         out.append({"object": "block", "type": block_type, block_type: body})
     return out
+
+
+def _only_link(inline: SyntaxTreeNode | None) -> SyntaxTreeNode | None:
+    """The link of a paragraph that holds one plain link and nothing else."""
+    if inline is None or len(inline.children) != 1:
+        return None
+    child = inline.children[0]
+    if child.type != "link" or child.attrs.get("title"):
+        return None
+    if any(grand.type != "text" for grand in child.children):
+        return None
+    return child
+
+
+def _plain_of(node: SyntaxTreeNode) -> str:
+    return node.content if node.type == "text" else "".join(_plain_of(c) for c in node.children)
 
 
 def _only_image(inline: SyntaxTreeNode | None) -> SyntaxTreeNode | None:
@@ -523,7 +564,23 @@ class _Reader:
             url = str((body.get("external") or {}).get("url", ""))
             alt = plain_text(body.get("caption", []))
             return f"![{escape_text(alt)}]({_destination(url)})"
+        if kind in ("image", "file") and body.get("type") == "file":
+            href = self.asset_href(body)
+            if href is not None:
+                text = escape_text(plain_text(body.get("caption", [])))
+                return f"![{text}]({href})" if kind == "image" else f"[{text}]({href})"
         return self.keep(block)
+
+    def asset_href(self, body: dict[str, Any]) -> str | None:
+        """The relative link to the playbook asset a Notion-hosted file is, if the resolver
+        knows (or fetches) it."""
+        url = str((body.get("file") or {}).get("url", ""))
+        lookup = getattr(self.resolver, "asset_for_remote", None)
+        if not url or lookup is None:
+            return None
+        name = str(body.get("name") or url.split("?", 1)[0].rsplit("/", 1)[-1])
+        key = lookup(url, name)
+        return _destination(href_for_asset(self.current_key, key)) if key else None
 
     def keep(self, block: Block) -> str | None:
         """A placeholder for a block with no faithful Markdown form (None: nothing to keep)."""
