@@ -300,11 +300,14 @@ class ConfluenceRemote(HttpRemote):
     def _find_root(self) -> str:
         """The parent page's id: the configured one (checked), or the space home page."""
         if self.parent_page:
-            page = self._get(
-                f"read parent page {self.parent_page}",
-                f"{API}/content/{self.parent_page}",
-                expand="space",
-            )
+            try:
+                page = self._get(
+                    f"read parent page {self.parent_page}",
+                    f"{API}/content/{self.parent_page}",
+                    expand="space",
+                )
+            except RemoteError as exc:
+                raise self._not_found(exc, f"parent_page {self.parent_page!r}") from None
             space = ((page or {}).get("space") or {}).get("key")
             if space and space != self.space:
                 raise RemoteError(
@@ -312,9 +315,12 @@ class ConfluenceRemote(HttpRemote):
                     f"space {self.space!r}"
                 )
             return str(page["id"])
-        space = self._get(
-            f"read space {self.space!r}", f"{API}/space/{self.space}", expand="homepage"
-        )
+        try:
+            space = self._get(
+                f"read space {self.space!r}", f"{API}/space/{self.space}", expand="homepage"
+            )
+        except RemoteError as exc:
+            raise self._not_found(exc, f"space {self.space!r}") from None
         home = (space or {}).get("homepage") or {}
         if not home.get("id"):
             raise RemoteError(
@@ -322,6 +328,41 @@ class ConfluenceRemote(HttpRemote):
                 f"target"
             )
         return str(home["id"])
+
+    def _not_found(self, exc: RemoteError, what: str) -> RemoteError:
+        """Tell a wrong ``url`` from a missing space or page. A 404 for the space (or the
+        parent page) may mean either; one more request, the list of spaces, decides: when it
+        is a 404 too, nothing under ``url`` is the Confluence REST API, and blaming the space
+        would send the user to the wrong setting. Other errors pass through unchanged."""
+        if "(404)" not in str(exc):  # the runner's 404 hint (see _hints): the only case here
+            return exc
+        url = str(self.client.url).rstrip("/")
+        try:
+            listing = self._get("list spaces", f"{API}/space", limit=100)
+        except RemoteError as probe:
+            if "(404)" not in str(probe):
+                return exc
+            return RemoteError(
+                f"confluence: {url}/{API}/space answers 404 too, so url is not a Confluence REST "
+                f"API (not the space): check url in the configuration (Cloud: "
+                f"https://SITE.atlassian.net/wiki; Data Center: https://HOST[/context])"
+            )
+        keys = sorted(str(s.get("key")) for s in (listing or {}).get("results", [])
+                      if isinstance(s, dict) and s.get("key"))
+        if what.startswith("space "):
+            from prodops_sync.sync.config import did_you_mean
+
+            visible = ", ".join(keys[:20]) + (" ..." if len(keys) > 20 else "")
+            return RemoteError(
+                f"confluence: {what} not found at {url}, or the user cannot see it"
+                f"{did_you_mean(self.space, keys)}; spaces the user can see: "
+                f"{visible or 'none'} (check space in the configuration and the space's "
+                f"permissions)"
+            )
+        return RemoteError(
+            f"confluence: {what} not found in {url}, or the user cannot see it (check "
+            f"parent_page in the configuration: the id is in the page's URL)"
+        )
 
     def _find_collection_pages(self, root: str, titles: Sequence[str]) -> dict[str, str]:
         """Existing collection pages under the parent (a lost state file must not duplicate
