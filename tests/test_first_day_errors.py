@@ -48,7 +48,7 @@ def test_a_mistyped_space_names_the_close_one(
     url = f"{confluence_standin.url}/wiki"
     code, out = _plan(tmp_path, monkeypatch, _confluence(url, space="PLAX"))
     assert code == 1
-    assert "space 'PLAX' not found" in out and "(did you mean 'PLAY'?)" in out
+    assert "space 'PLAX' not found (404)" in out and "(did you mean 'PLAY'?)" in out
     assert "spaces the user can see: PLAY" in out
     assert "check space in the configuration" in out
 
@@ -60,7 +60,7 @@ def test_a_missing_parent_page_names_parent_page(
     code, out = _plan(tmp_path, monkeypatch,
                       _confluence(url, extra='    parent_page: "987654321"\n'))
     assert code == 1
-    assert "parent_page '987654321' not found" in out and "check parent_page" in out
+    assert "parent_page '987654321' not found (404)" in out and "check parent_page" in out
 
 
 def test_unknown_target_lists_the_configured_ones(

@@ -232,3 +232,65 @@ def test_validate_workflow_contract() -> None:
     assert "prodops-sync fmt --check" in runs
     plan = next(r for r in runs if "prodops-sync plan" in r)
     assert "targets --available" in plan and "--target" in plan
+
+
+def test_validate_runs_are_grouped_by_pull_request_number() -> None:
+    """Two forks' `patch-1` branches are different pull requests: keyed on head_ref they would
+    cancel each other."""
+    validate = _load(ROOT / ".github/workflows/validate.yml")
+    group = validate["concurrency"]["group"]
+    assert "github.event.pull_request.number" in group and "head_ref" not in group
+    assert validate["concurrency"]["cancel-in-progress"] is True
+
+
+def test_push_and_pull_share_one_concurrency_group() -> None:
+    """Both read the sync state and the wiki and push writes them: never at once."""
+    sync = _load(ROOT / ".github/workflows/sync.yml")
+    pull = _load(ROOT / ".github/workflows/pull.yml")
+    assert sync["concurrency"] == pull["concurrency"]
+    assert sync["concurrency"]["cancel-in-progress"] is False
+
+
+def test_read_only_jobs_do_not_persist_credentials() -> None:
+    for path in (ROOT / ".github" / "workflows").glob("*.yml"):
+        for name, job in _load(path)["jobs"].items():
+            if job["permissions"] not in ({"contents": "read"}, {}):
+                continue
+            for step in job["steps"]:
+                if step.get("uses", "").startswith("actions/checkout@"):
+                    assert step.get("with", {}).get("persist-credentials") is False, (
+                        f"{path.name}: job {name} only reads but keeps its token in .git/config")
+    # the plan job still reads the state branch: the token goes to that one fetch, via env
+    plan = _load(ROOT / ".github/workflows/validate.yml")["jobs"]["plan"]
+    restore = next(s for s in plan["steps"] if "state restore" in s.get("run", ""))
+    assert restore["env"]["PRODOPS_SYNC_GIT_TOKEN"] == "${{ github.token }}"
+
+
+def test_pull_workflow_offers_a_github_app_token_and_says_when_checks_will_not_run() -> None:
+    pull = _load(ROOT / ".github/workflows/pull.yml")
+    job = pull["jobs"]["pull"]
+    app = next(s for s in job["steps"] if s.get("id") == "app-token")
+    assert app["uses"].startswith("actions/create-github-app-token@")
+    assert app["if"] == "${{ env.PRODOPS_SYNC_APP_ID != '' }}"
+    assert job["env"]["PRODOPS_SYNC_APP_ID"] == "${{ secrets.PRODOPS_SYNC_APP_ID }}"
+    assert app["with"]["private-key"] == "${{ secrets.PRODOPS_SYNC_APP_PRIVATE_KEY }}"
+    chain = "${{ steps.app-token.outputs.token || secrets.PRODOPS_SYNC_PR_TOKEN || github.token }}"
+    checkout = next(s for s in job["steps"] if s.get("uses", "").startswith("actions/checkout"))
+    assert checkout["with"]["token"] == chain
+    opener = next(s for s in job["steps"] if "ci pull-request" in s.get("run", ""))
+    assert opener["env"]["GH_TOKEN"] == chain
+    assert "'github-token'" in opener["env"]["PRODOPS_SYNC_TOKEN_SOURCE"]
+    text = (ROOT / ".github/workflows/pull.yml").read_text()
+    assert "GitHub runs no workflow for a push or pull request made with the built-in" in text
+
+
+def test_action_pull_opens_a_pull_request() -> None:
+    action = _load(ROOT / "action.yml")
+    assert action["inputs"]["pull-request"]["default"] == "true"
+    assert action["inputs"]["token"]["default"] == "${{ github.token }}"
+    run = next(s for s in action["runs"]["steps"] if s.get("id") == "run")["run"]
+    assert 'prodops-sync pull --config "$CONFIG" --target "$target" --format json' in run
+    opener = next(s for s in action["runs"]["steps"] if "ci pull-request" in s.get("run", ""))
+    assert "inputs.command == 'pull'" in opener["if"] and "inputs.pull-request" in opener["if"]
+    assert opener["env"]["GH_TOKEN"] == "${{ inputs.token }}"
+    assert '"$RESULTS"/*.json' in opener["run"]

@@ -107,7 +107,7 @@ def render_text(report: Report) -> str:
     if report.mode == "plan":
         changed = [i for i in report.items if i.status != "in-sync"]
         if changed:
-            width = max(len(i.key) for i in changed)
+            width = max(len("document"), *(len(i.key) for i in changed))
             lines.append(f"{'document':<{width}}  {'status':<24}  {'push':<13}  pull")
             for item in changed:
                 lines.append(

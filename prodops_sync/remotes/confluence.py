@@ -354,13 +354,13 @@ class ConfluenceRemote(HttpRemote):
 
             visible = ", ".join(keys[:20]) + (" ..." if len(keys) > 20 else "")
             return RemoteError(
-                f"confluence: {what} not found at {url}, or the user cannot see it"
+                f"confluence: {what} not found (404) at {url}, or the user cannot see it"
                 f"{did_you_mean(self.space, keys)}; spaces the user can see: "
                 f"{visible or 'none'} (check space in the configuration and the space's "
                 f"permissions)"
             )
         return RemoteError(
-            f"confluence: {what} not found in {url}, or the user cannot see it (check "
+            f"confluence: {what} not found (404) in {url}, or the user cannot see it (check "
             f"parent_page in the configuration: the id is in the page's URL)"
         )
 
