@@ -174,7 +174,7 @@ def test_editor_constructs_read_cleanly() -> None:
 
 def test_edited_placeholder_that_breaks_xhtml_is_refused() -> None:
     md = from_storage('<p>a <span style="color: red;">b</span> c</p>')
-    broken = re.sub(r"<!-- confluence:close [^\n]*? -->", "", md)
+    broken = re.sub(r"`confluence:close [^`]*`", "", md)
     with pytest.raises(StorageFormatError, match="placeholders"):
         to_storage(broken, current_key="k")
 

@@ -81,7 +81,11 @@ class Splice:
     produced: list[int] = field(default_factory=list)
     """Indexes into :attr:`blocks` of blocks that were rendered or converted anew."""
     deleted: int = 0
-    """Base blocks that are gone."""
+    """Base blocks that are gone (rewritten blocks count here too)."""
+    replaced: dict[int, Block] = field(default_factory=dict)
+    """For produced blocks that took the place of a base block (an edit in place), the
+    base block they replace, by index into :attr:`blocks`; a format can carry over what
+    rode on it (Confluence ``local-id``, a Notion block id)."""
 
     @property
     def changed(self) -> bool:
@@ -238,6 +242,7 @@ def splice_into_remote(
 
     out: list[Block] = list(leading)
     produced: list[int] = []
+    replaced: dict[int, Block] = {}
     deleted = 0
     old_keys = [fingerprint(b.markdown) for b in visible]
     new_keys = [fingerprint(m) for m in new_markdown]
@@ -248,6 +253,8 @@ def splice_into_remote(
                 out.extend(riders[i])
             continue
         for j in range(j1, j2):
+            if op == "replace" and j - j1 < i2 - i1:
+                replaced[len(out)] = visible[i1 + j - j1]
             produced.append(len(out))
             out.append(Block(new_markdown[j], rendered_at(j)))
         if op == "replace":
@@ -255,7 +262,7 @@ def splice_into_remote(
             for i in range(i1, i2):
                 out.extend(riders[i])
         deleted += i2 - i1
-    return Splice(out, produced, deleted)
+    return Splice(out, produced, deleted, replaced)
 
 
 # -- pull: wiki edits into the Git Markdown -----------------------------------------------------
@@ -291,6 +298,7 @@ def splice_into_markdown(
 
     out: list[Block] = []
     produced: list[int] = []
+    replaced: dict[int, Block] = {}
     deleted = 0
     old_keys = [fingerprint(key(b.remote)) for b in base]
     new_keys = [fingerprint(key(r)) for r in new_remote]
@@ -302,7 +310,28 @@ def splice_into_markdown(
                        enumerate(range(i1, i2)))
             continue
         for j in range(j1, j2):
+            if op == "replace" and j - j1 < i2 - i1:
+                replaced[len(out)] = base[i1 + j - j1]
             produced.append(len(out))
             out.append(Block(converted_at(j), new_remote[j]))
         deleted += i2 - i1
-    return Splice(out, produced, deleted)
+    return Splice(out, produced, deleted, replaced)
+
+
+def keep_markdown(base: Sequence[Block], new: Sequence[Block]) -> Splice:
+    """:func:`splice_into_markdown` for a page already read into blocks (``new``: each
+    remote block with its fresh conversion): the Git Markdown of every block the wiki did
+    not change is kept, the fresh conversion used for the rest."""
+    return splice_into_markdown(base, [b.remote for b in new], lambda _: [b.markdown for b in new])
+
+
+def blocks_to_json(blocks: Sequence[Block]) -> list[dict[str, Any]]:
+    """The JSON form of a block sequence (for the sync state)."""
+    return [b.to_dict() for b in blocks]
+
+
+def blocks_from_json(data: Any) -> list[Block]:
+    """Inverse of :func:`blocks_to_json`; ``ValueError`` for another shape."""
+    if not isinstance(data, list):
+        raise ValueError("stored blocks are not a list")
+    return [Block.from_dict(item) for item in data]

@@ -90,7 +90,13 @@ BLOCK_TAGS = (
 _EMPHASIS = {"strong": "**", "b": "**", "em": "*", "i": "*", "s": "~~", "del": "~~", "strike": "~~"}
 ALERT_MACROS = frozenset({"info", "tip", "note", "warning"})
 _IGNORED_MACRO_ATTRS = frozenset({"ac:name", "ac:schema-version", "ac:macro-id", "ac:local-id"})
-_SIMPLE_CELL_ATTRS = frozenset({"class", "colspan", "rowspan", "scope", "style"})
+BOOKKEEPING_ATTRS = frozenset({"local-id", "ac:local-id", "data-local-id"})
+"""Editor bookkeeping with no visible meaning (the Cloud editor puts ``local-id`` on every
+block): it rides on its block, kept byte for byte by the block splice while the block is
+not edited, and carried over to the block's new storage when it is."""
+_SIMPLE_CELL_ATTRS = frozenset(
+    {"class", "colspan", "rowspan", "scope", "style", "data-colwidth", *BOOKKEEPING_ATTRS}
+)
 
 
 def from_storage(
@@ -107,19 +113,44 @@ def from_storage(
     ``page`` names the page in errors. Raises :class:`StorageFormatError` for malformed,
     oversized or hostile XHTML.
     """
+    return canonical(_join(read_spans(xhtml, current_key=current_key, resolver=resolver,
+                                      page=page)))
+
+
+def read_spans(
+    xhtml: str,
+    *,
+    current_key: str = "",
+    resolver: LinkResolver | None = None,
+    page: str = "",
+) -> list[tuple[str, int, int]]:
+    """The page's top-level Markdown blocks (not yet canonical), each with the span of
+    storage it came from: ``(markdown, start, end)``, ``markdown`` ``""`` for trivia. The
+    spans cover the whole body, in order."""
     source = parse_storage(xhtml, page=page or current_key)
     reader = _Reader(source, current_key, resolver)
-    blocks = reader.blocks(source.root.children, top=True)
-    return canonical("\n\n".join(b.text for b in blocks) + "\n")
+    blocks = reader.blocks(source.root.children, top=True, track=True, lo=0, hi=len(xhtml))
+    return [(b.text if b.kind != TRIVIA else "", b.start, b.end) for b in blocks]
+
+
+def _join(spans: list[tuple[str, int, int]]) -> str:
+    return "\n\n".join(text for text, _, _ in spans if text) + "\n"
+
+
+TRIVIA = "trivia"
+"""Kind of a block with no Markdown form (empty paragraph, whitespace between elements)."""
 
 
 @dataclass
 class _Block:
-    kind: str  # "p", "list:ul", "list:ol", "other"
+    kind: str  # "p", "list:ul", "list:ol", "other", TRIVIA
     text: str
     alt: bool = False
     """A list written with the alternate marker (``*`` / ``1)``) to keep it apart from the
     list just before it."""
+    start: int = 0
+    """Offset of the storage the block came from (tracked blocks only)."""
+    end: int = 0
 
 
 @dataclass
@@ -136,45 +167,79 @@ class _Reader:
 
     # -- placeholders ----------------------------------------------------------------------
 
-    def atomic(self, el: Element) -> str:
-        return placeholders.make(placeholders.ATOMIC, self.src.outer(el))
+    def atomic(self, el: Element, *, inline: bool = False) -> str:
+        make = placeholders.make_inline if inline else placeholders.make
+        return make(placeholders.ATOMIC, self.src.outer(el))
 
-    def opener(self, el: Element, inner: Element | None = None) -> str:
+    def opener(self, el: Element, inner: Element | None = None, *, inline: bool = False) -> str:
         stop = (inner or el).start_end
-        return placeholders.make(placeholders.OPEN, self.src.slice(el.start, stop))
+        make = placeholders.make_inline if inline else placeholders.make
+        return make(placeholders.OPEN, self.src.slice(el.start, stop))
 
-    def closer(self, el: Element, inner: Element | None = None) -> str:
-        return placeholders.make(
-            placeholders.CLOSE, self.src.slice((inner or el).end_start, el.end)
-        )
+    def closer(self, el: Element, inner: Element | None = None, *, inline: bool = False) -> str:
+        make = placeholders.make_inline if inline else placeholders.make
+        return make(placeholders.CLOSE, self.src.slice((inner or el).end_start, el.end))
 
     # -- blocks ----------------------------------------------------------------------------
 
-    def blocks(self, nodes: list[Element | str], *, top: bool = False) -> list[_Block]:
+    def blocks(
+        self,
+        nodes: list[Element | str],
+        *,
+        top: bool = False,
+        track: bool = False,
+        lo: int = 0,
+        hi: int = 0,
+    ) -> list[_Block]:
+        """The Markdown blocks of ``nodes``.
+
+        With ``track`` (the page's top level, and the content of containers standing there)
+        every block gets the span of storage it came from, and what makes no Markdown (an
+        empty paragraph, whitespace between elements) becomes a *trivia* block, so that the
+        spans cover ``[lo, hi)`` exactly: the block splice keeps each span byte for byte.
+        """
         out: list[_Block] = []
         run: list[Element | str] = []
+        pos = lo
 
-        def flush() -> None:
+        def last() -> _Block | None:
+            return next((b for b in reversed(out) if b.kind != TRIVIA), None)
+
+        def flush(upto: int) -> None:
+            nonlocal pos
             text = self.paragraph(run)
             if text:
-                out.append(_Block("p", text))
+                out.append(_Block("p", text, start=pos, end=upto))
+            elif track and upto > pos:
+                out.append(_Block(TRIVIA, "", start=pos, end=upto))
             run.clear()
+            pos = upto
 
         for node in nodes:
             if isinstance(node, Element) and node.tag in BLOCK_TAGS:
-                flush()
+                flush(node.start)
                 kind = "list:ol" if node.tag == "ol" else "list:ul"
-                if node.tag in ("ul", "ol", "ac:task-list") and out and out[-1].kind == kind:
-                    alt = not out[-1].alt  # adjacent lists need different markers
+                previous = last()
+                if (
+                    node.tag in ("ul", "ol", "ac:task-list")
+                    and previous is not None
+                    and previous.kind == kind
+                ):
+                    alt = not previous.alt  # adjacent lists need different markers
                     if node.tag == "ac:task-list":
-                        out.append(_Block(kind, self.task_list(node, alt=alt), alt))
+                        made = [_Block(kind, self.task_list(node, alt=alt), alt)]
                     else:
-                        out.append(self.list_block(node, alt=alt))
-                    continue
-                out.extend(self.block(node, first=top and not out))
+                        made = [self.list_block(node, alt=alt)]
+                else:
+                    made = self.block(node, first=top and previous is None, track=track)
+                if track and len(made) <= 1:
+                    made = made or [_Block(TRIVIA, "")]
+                    made[0].start, made[0].end = node.start, node.end
+                out.extend(made)
+                pos = node.end
             else:
                 run.append(node)
-        flush()
+        flush(hi)
         return out
 
     def paragraph(self, nodes: list[Element | str], ctx: _Ctx | None = None) -> str:
@@ -189,10 +254,10 @@ class _Reader:
         text = self.inlines(nodes, ctx or _Ctx())
         return _TRAILING_WS.sub("\n", text).strip(" \t\n")
 
-    def block(self, el: Element, *, first: bool = False) -> list[_Block]:
+    def block(self, el: Element, *, first: bool = False, track: bool = False) -> list[_Block]:
         tag = el.tag
         if tag == "p":
-            if set(el.attrs) - {"style", "class"} or (
+            if set(el.attrs) - {"style", "class"} - BOOKKEEPING_ATTRS or (
                 el.attrs.get("style") and el.attrs.get("class") != "auto-cursor-target"
             ):
                 return [_Block("other", self.atomic(el))]
@@ -215,17 +280,23 @@ class _Reader:
         if tag == "table":
             return [_Block("other", self.table(el))]
         if tag == "ac:structured-macro":
-            return self.macro(el, first=first)
+            return self.macro(el, first=first, track=track)
         if tag in BLOCK_CONTAINERS and (el.children or el.start_end != el.end):
-            inner = self.blocks(el.children)
-            return [
-                _Block("other", self.opener(el)),
-                *inner,
-                _Block("other", self.closer(el)),
-            ]
+            return self.container_blocks(el, el, track=track)
         return [_Block("other", self.atomic(el))]
 
-    def macro(self, el: Element, *, first: bool) -> list[_Block]:
+    def container_blocks(self, el: Element, inner: Element, *, track: bool) -> list[_Block]:
+        """A block container as open/close placeholders around its content's blocks."""
+        content = self.blocks(
+            inner.children, track=track, lo=inner.start_end, hi=inner.end_start
+        )
+        return [
+            _Block("other", self.opener(el, inner), start=el.start, end=inner.start_end),
+            *content,
+            _Block("other", self.closer(el, inner), start=inner.end_start, end=el.end),
+        ]
+
+    def macro(self, el: Element, *, first: bool, track: bool = False) -> list[_Block]:
         name = el.attrs.get("ac:name", "")
         params = {p.attrs.get("ac:name", ""): p.text() for p in el.elements("ac:parameter")}
         others = [c for c in el.elements() if c.tag != "ac:parameter"]
@@ -246,11 +317,7 @@ class _Reader:
                 ]
         body = el.first("ac:rich-text-body")
         if body is not None and body.start_end != body.end:
-            return [
-                _Block("other", self.opener(el, body)),
-                *self.blocks(body.children),
-                _Block("other", self.closer(el, body)),
-            ]
+            return self.container_blocks(el, body, track=track)
         return [_Block("other", self.atomic(el))]
 
     def code(self, params: dict[str, str], body: str, *, first: bool) -> str | None:
@@ -370,7 +437,7 @@ class _Reader:
         content = [c for c in cell.children if not (isinstance(c, str) and not c.strip())]
         if len(content) == 1 and isinstance(content[0], Element) and content[0].tag == "p":
             para = content[0]
-            if set(para.attrs) - {"style"}:
+            if set(para.attrs) - {"style"} - BOOKKEEPING_ATTRS:
                 return None
             pstyle = para.attrs.get("style", "")
             if pstyle:
@@ -420,13 +487,13 @@ class _Reader:
             return node.text()
         if tag in INLINE_CONTAINERS:
             return self.container(node, ctx)
-        return self.atomic(node)
+        return self.atomic(node, inline=True)
 
     def container(self, el: Element, ctx: _Ctx) -> str:
         inner = self.inlines(el.children, ctx)
         if not inner.strip() or el.start_end == el.end:
-            return self.atomic(el)
-        return self.opener(el) + inner + self.closer(el)
+            return self.atomic(el, inline=True)
+        return self.opener(el, inline=True) + inner + self.closer(el, inline=True)
 
     def anchor(self, el: Element, ctx: _Ctx) -> str:
         classes = el.attrs.get("class", "")
@@ -484,13 +551,17 @@ class _Reader:
         if body is not None and body.start_end != body.end:
             inner = self.inlines(body.children, ctx)
             if inner.strip():
-                return self.opener(el, body) + inner + self.closer(el, body)
-        return self.atomic(el)
+                return (
+                    self.opener(el, body, inline=True)
+                    + inner
+                    + self.closer(el, body, inline=True)
+                )
+        return self.atomic(el, inline=True)
 
     def image(self, el: Element) -> str:
         urls = el.elements()
         if not set(el.attrs) <= {"ac:alt", "ac:title"} or len(urls) != 1:
-            return self.atomic(el)
+            return self.atomic(el, inline=True)
         url = urls[0]
         if url.tag == "ri:attachment":
             href = self.asset_href(url)
@@ -499,7 +570,7 @@ class _Reader:
             alt = _escape(el.attrs.get("ac:alt", "")).replace("\n", " ")
             return "!" + _link(alt, href, el.attrs.get("ac:title", ""))
         if url.tag != "ri:url" or set(url.attrs) != {"ri:value"}:
-            return self.atomic(el)
+            return self.atomic(el, inline=True)
         alt = _escape(el.attrs.get("ac:alt", "")).replace("\n", " ")
         return "!" + _link(alt, url.attrs["ri:value"], el.attrs.get("ac:title", ""))
 

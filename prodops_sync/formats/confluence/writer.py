@@ -60,15 +60,31 @@ def to_storage(
     out = writer.blocks(tree.children)
     if writer.raw_used:
         # Placeholders are written back verbatim; make sure edits left them balanced.
-        try:
-            parse_storage(out, page=current_key)
-        except StorageFormatError as exc:
-            raise StorageFormatError(
-                "Confluence placeholders were edited into malformed XHTML "
-                f"({exc.args[0].split(': ', 1)[-1]})",
-                page=current_key,
-            ) from None
+        check_placeholders(out, page=current_key)
     return out
+
+
+def to_storage_blocks(
+    markdown: str, *, current_key: str = "", resolver: LinkResolver | None = None
+) -> list[str]:
+    """The storage fragment of every top-level block of ``markdown``, in order, rendered in
+    the context of the whole document (task ids, adjacent lists). A fragment may be
+    unbalanced on its own (a container placeholder's opening half); the caller checks the
+    body it assembles (:func:`check_placeholders`)."""
+    writer = _Writer(current_key, resolver)
+    return [writer.block(node) for node in SyntaxTreeNode(parse(markdown)).children]
+
+
+def check_placeholders(storage: str, *, page: str = "") -> None:
+    """Refuse a body whose placeholders were edited into something not well-formed."""
+    try:
+        parse_storage(storage, page=page)
+    except StorageFormatError as exc:
+        raise StorageFormatError(
+            "Confluence placeholders were edited into malformed XHTML "
+            f"({exc.args[0].split(': ', 1)[-1]})",
+            page=page,
+        ) from None
 
 
 class _Writer:
@@ -245,6 +261,10 @@ class _Writer:
         if kind == "s":
             return f"<s>{self.inlines(node.children)}</s>"
         if kind == "code_inline":
+            found = placeholders.read_inline(node.content)
+            if found is not None:
+                self.raw_used = True
+                return found[1]
             return f"<code>{escape_text(node.content)}</code>"
         if kind == "link":
             return self.link(node)

@@ -176,7 +176,11 @@ class _Builder:
     def original(self, prepared_offset: int) -> int:
         """Map an offset in the wrapped prepared text to one in the original text."""
         off = prepared_offset - self.offset
-        i = bisect.bisect_right(self.starts, off) - 1
+        # The substitutions that lie wholly before ``off``: those starting strictly before
+        # it (a tag never starts or ends inside one). An element ending right where a
+        # substitution starts (``<ac:emoticon />한``) must not count that substitution's
+        # growth, hence bisect_left.
+        i = bisect.bisect_left(self.starts, off) - 1
         return off - (self.growth[i] if i >= 0 else 0)
 
     def forbid(self, *_: object) -> int:
