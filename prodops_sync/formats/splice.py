@@ -36,7 +36,7 @@ from dataclasses import dataclass, field
 from difflib import SequenceMatcher
 from typing import Any
 
-from prodops_sync.markdown import parse
+from prodops_sync.markdown import canonical, parse
 
 Render = Callable[[Sequence[str]], Sequence[Any]]
 """``render(markdown_blocks)``: the remote form of every given Markdown block, in order
@@ -335,3 +335,43 @@ def blocks_from_json(data: Any) -> list[Block]:
     if not isinstance(data, list):
         raise ValueError("stored blocks are not a list")
     return [Block.from_dict(item) for item in data]
+
+
+# -- page records (the per-block base in the sync state) -----------------------------------------
+#
+# A record is a JSON object with a ``blocks`` list (:func:`blocks_to_json`) and any
+# remote-specific keys beside it, which these functions pass through untouched.
+
+
+def record_matches(record: Any, markdown: str) -> bool:
+    """True when ``record``'s blocks make up exactly ``markdown``: only such a record can
+    serve as the base of a document whose body is ``markdown``."""
+    if not isinstance(record, Mapping):
+        return False
+    try:
+        blocks = blocks_from_json(record.get("blocks"))
+    except ValueError:
+        return False
+    return join_markdown(b.markdown for b in blocks) == markdown
+
+
+def keep_git_markdown(base: Any, read: Any) -> tuple[str, dict[str, Any]] | None:
+    """For a page read anew (``read``: its record, each block with its fresh conversion)
+    on top of the record of the last sync (``base``): the body that keeps the Git Markdown
+    of every block the wiki did not change, and the record to go with it.
+
+    None when either record is unusable, or when the kept blocks do not make canonical
+    Markdown together (a block whose form depends on its neighbours, such as two lists
+    that would merge): the fresh conversion is then the body.
+    """
+    if not isinstance(base, Mapping) or not isinstance(read, Mapping):
+        return None
+    try:
+        result = keep_markdown(blocks_from_json(base.get("blocks")),
+                               blocks_from_json(read.get("blocks")))
+    except ValueError:
+        return None
+    markdown = result.markdown()
+    if canonical(markdown) != markdown:
+        return None
+    return markdown, {**read, "blocks": blocks_to_json(result.blocks)}

@@ -11,7 +11,7 @@ from __future__ import annotations
 from abc import ABC, abstractmethod
 from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from prodops_sync.links import LinkResolver
 from prodops_sync.model import Document, KindSpec
@@ -45,6 +45,9 @@ class RemoteEntry:
     maybe_changed: bool = False
     """True when the marker alone cannot prove the page unchanged (Notion's minute-rounded
     timestamps): the engine then fetches it and compares content."""
+    splice: dict[str, Any] | None = None
+    """After a write: the per-block base of what the page now holds (see
+    ``DocState.splice``), when the remote splices bodies block by block."""
 
 
 class Remote(ABC):

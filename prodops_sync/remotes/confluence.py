@@ -45,16 +45,17 @@ from atlassian.errors import (
 )
 
 from prodops_sync.assets import CONFLUENCE_MAX_BYTES, content_type
-from prodops_sync.formats.confluence import StorageFormatError, from_storage, to_storage
+from prodops_sync.formats.confluence import StorageFormatError
+from prodops_sync.formats.confluence.blocks import page_record, read_blocks, render_page
 from prodops_sync.formats.confluence.properties import (
     collection_label,
     details_summary_macro,
     fields_from_storage,
     fields_to_storage,
     heading_for,
-    join_page,
     split_page,
 )
+from prodops_sync.formats.splice import Block, join_markdown
 from prodops_sync.links import LinkResolver
 from prodops_sync.model import KINDS_BY_NAME, Document, KindSpec, collections
 from prodops_sync.remotes.base import HttpRemote, RemoteConflict, RemoteEntry, RemoteError
@@ -503,31 +504,52 @@ class ConfluenceRemote(HttpRemote):
             fields = fields_from_storage(
                 properties, load_schema(kind.name), resolver=links, page=title
             )
-            body = ""
+            fields = {"title": doc_title(title, kind.collection), **fields}
             if kind.file_format == "markdown":
-                body = from_storage(rest, current_key=key, resolver=links, page=title)
+                blocks = read_blocks(rest, current_key=key, resolver=links, page=title)
+            else:
+                # A YAML kind has no body: what people added below the properties stays on
+                # the page as one block with no Markdown.
+                blocks = [Block("", rest)] if rest else []
+            record = page_record(properties, self._properties(kind, fields, links), blocks)
         except StorageFormatError as exc:
             raise RemoteError(f"confluence: page {title!r} ({entry.url}): {exc}") from None
-        fields = {"title": doc_title(title, kind.collection), **fields}
+        body = join_markdown(b.markdown for b in blocks)
         version = int((content.get("version") or {}).get("number", 0))
         return Document(
             key, kind.name, fields, body,
-            extra={"version": version, "storage": storage, "title": title},
+            extra={"version": version, "storage": storage, "title": title, "splice": record},
         )
 
     # -- writing ---------------------------------------------------------------------------
 
-    def _render(self, doc: Document, links: LinkResolver) -> str:
-        kind = KINDS_BY_NAME[doc.kind]
-        properties = fields_to_storage(
-            doc.fields,
+    @staticmethod
+    def _properties(kind: KindSpec, fields: Mapping[str, Any], links: LinkResolver) -> str:
+        return fields_to_storage(
+            dict(fields),
             load_schema(kind.name),
             label=collection_label(kind.name),
             resolver=links,
             omit=("title",),
         )
-        body = to_storage(doc.body, current_key=doc.key, resolver=links) if doc.body else ""
-        return join_page(properties, body)
+
+    def _render(self, doc: Document, links: LinkResolver) -> tuple[str, dict[str, Any]]:
+        """The page's storage and its per-block record. With the base the engine passes in
+        ``doc.extra["splice_base"]``, only blocks changed in Git are rendered; the rest is
+        sent as the page stored it (:mod:`prodops_sync.formats.confluence.blocks`)."""
+        kind = KINDS_BY_NAME[doc.kind]
+        properties = self._properties(kind, doc.fields, links)
+        try:
+            return render_page(
+                properties,
+                doc.body,
+                doc.extra.get("splice_base"),
+                current_key=doc.key,
+                resolver=links,
+                page=doc.key,
+            )
+        except StorageFormatError as exc:
+            raise RemoteError(f"confluence: {doc.key}: {exc}") from None
 
     def _find_own(self, title: str, key: str) -> dict[str, Any] | None:
         """The page titled ``title`` if it carries ``key`` (a create that landed although
@@ -550,7 +572,7 @@ class ConfluenceRemote(HttpRemote):
         kind = KINDS_BY_NAME[doc.kind]
         container = state.containers[kind.collection]
         links = TitleResolver(resolver, self.titles)
-        storage = self._render(doc, links)
+        storage, record = self._render(doc, links)
         for _ in range(2):
             title = self.titles.title_for(doc.key, doc.title, kind.collection)
             try:
@@ -563,7 +585,9 @@ class ConfluenceRemote(HttpRemote):
                 continue
             self._claim(str(content["id"]), doc.key, title)
             self._parents[str(content["id"])] = container
-            return self._written_entry(content, doc, title)
+            written = self._written_entry(content, doc, title)
+            written.splice = record
+            return written
         raise AssertionError("unreachable")  # pragma: no cover
 
     def _post_page(
@@ -617,7 +641,7 @@ class ConfluenceRemote(HttpRemote):
         kind = KINDS_BY_NAME[doc.kind]
         container = self._expected_parent(kind)
         links = TitleResolver(resolver, self.titles)
-        storage = self._render(doc, links)
+        storage, record = self._render(doc, links)
         if entry.key != doc.key:
             self._store_key(entry, doc.key)
         for _ in range(2):
@@ -628,6 +652,7 @@ class ConfluenceRemote(HttpRemote):
                 and current.extra.get("title") == title
                 and str(current.extra.get("version")) == entry.marker
             ):
+                entry.splice = record
                 return entry  # the page already holds exactly this
             try:
                 content = self._put(entry, title, storage, container)
@@ -644,7 +669,9 @@ class ConfluenceRemote(HttpRemote):
             self._claim(entry.remote_id, doc.key, title)
             if container:
                 self._parents[entry.remote_id] = container
-            return self._written_entry(content, doc, title)
+            written = self._written_entry(content, doc, title)
+            written.splice = record
+            return written
         raise AssertionError("unreachable")  # pragma: no cover
 
     def _expected_parent(self, kind: KindSpec) -> str | None:

@@ -13,11 +13,12 @@ import posixpath
 import re
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 from pathlib import Path, PurePosixPath
 from typing import Any
 
+from prodops_sync.formats.splice import keep_git_markdown, record_matches
 from prodops_sync.links import MappingResolver
 from prodops_sync.model import KINDS, KINDS_BY_NAME, Document, KindSpec, content_hash, content_of
 from prodops_sync.remotes.base import Remote, RemoteConflict, RemoteEntry
@@ -294,7 +295,11 @@ class Engine:
         for i, (key, entry) in enumerate(to_fetch, 1):
             self.progress(i, len(to_fetch), f"reading {entry.title}")
             self.files.current = entry
-            docs[key] = self.remote.fetch(entry, key, self.resolver)
+            fetched = self.remote.fetch(entry, key, self.resolver)
+            recorded = self.state.docs.get(key)
+            if recorded is not None and recorded.remote_id == entry.remote_id:
+                _keep_unchanged_blocks(fetched, recorded.splice)
+            docs[key] = fetched
         self.files.current = None
         return docs
 
@@ -485,7 +490,9 @@ class Engine:
             self.resolver.misses.clear()
             uploads = self.files.prepare(item.local)
             try:
-                entry = self.remote.update(entry, item.local, item.remote, self.resolver)
+                entry = self.remote.update(
+                    entry, self._with_base(item.local, recorded), item.remote, self.resolver
+                )
                 self.files.upload_to_page(entry, uploads)
             except RemoteConflict as exc:
                 # Nothing of ours landed: drop the journal entry, or the next run would
@@ -659,7 +666,12 @@ class Engine:
             # The page should hold exactly the local document (with placeholder links):
             # passing it as the expected content makes the remote refuse to write if
             # someone edited the page meanwhile.
-            entry = self.remote.update(entry, item.local, item.local, self.resolver)
+            entry = self.remote.update(
+                entry,
+                self._with_base(item.local, self.state.docs.get(item.key)),
+                item.local,
+                self.resolver,
+            )
         except RemoteConflict:
             return  # a wiki edit arrived: the next plan shows it; links are fixed later
         self.entries[item.key] = entry
@@ -678,8 +690,23 @@ class Engine:
         recorded.relink = True
         self.store.save(self.state)
 
+    @staticmethod
+    def _with_base(doc: Document, recorded: DocState | None) -> Document:
+        """``doc`` carrying the per-block base for the remote to splice into (only when the
+        base describes the page the write goes to)."""
+        if recorded is None or recorded.splice is None:
+            return doc
+        return replace(doc, extra={**doc.extra, "splice_base": recorded.splice})
+
     def _record(self, key: str, doc: Document, entry: RemoteEntry) -> None:
         previous = self.state.docs.get(key)
+        # The per-block base must describe both sides as they now are: what the remote said
+        # it wrote, else what was read from the page, else the previous base when the page
+        # did not move; each only if its Markdown is this document's body.
+        candidates = [entry.splice, doc.extra.get("splice")]
+        if previous is not None and previous.marker == entry.marker:
+            candidates.append(previous.splice)
+        splice = next((c for c in candidates if record_matches(c, doc.body)), None)
         self.state.docs[key] = DocState(
             remote_id=entry.remote_id,
             marker=entry.marker,
@@ -687,6 +714,7 @@ class Engine:
             base_hash=content_hash(doc),
             url=entry.url,
             relink=previous.relink if previous is not None else False,
+            splice=splice,
         )
 
     # -- pull -------------------------------------------------------------------------------
@@ -832,6 +860,15 @@ def _kind_of(item: PlanItem) -> str:
         if doc is not None:
             return doc.kind
     raise ValueError(f"no document for {item.key}")
+
+
+def _keep_unchanged_blocks(doc: Document, base: dict[str, Any] | None) -> None:
+    """Give a page read from the remote the Git Markdown of every block the wiki did not
+    change since the last sync (``base``, the per-block base): a pull then rewrites only
+    the blocks edited in the wiki. Remotes without block records are left alone."""
+    found = keep_git_markdown(base, doc.extra.get("splice"))
+    if found is not None:
+        doc.body, doc.extra["splice"] = found
 
 
 def _document_from_content(content: dict[str, Any]) -> Document:

@@ -75,6 +75,12 @@ class DocState:
     relink: bool = False
     """The page was written with links to pages that did not exist yet (placeholder
     URLs); push rewrites it once they exist, even if a run was interrupted meanwhile."""
+    splice: dict[str, Any] | None = None
+    """The per-block base (:mod:`prodops_sync.formats.splice`): for every top-level block of
+    the body, its Markdown and the remote form it came from or was written as, plus
+    remote-specific parts (Confluence: the page-properties macro as stored). Push keeps the
+    stored form of every block Git did not change; pull keeps the Git Markdown of every
+    block the wiki did not change. None: render and convert whole pages."""
 
     def __setattr__(self, name: str, value: Any) -> None:
         object.__setattr__(self, name, value)

@@ -28,6 +28,9 @@ from __future__ import annotations
 import re
 from urllib.parse import unquote
 
+SEPARATOR = "<!---->"
+"""An empty comment the reader puts between two touching code spans (an inline
+placeholder right after inline code); the writer writes nothing for it."""
 ATOMIC = "xhtml"
 OPEN = "open"
 CLOSE = "close"

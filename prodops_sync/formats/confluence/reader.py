@@ -13,6 +13,7 @@ from __future__ import annotations
 import itertools
 import re
 import string
+from collections.abc import Iterable
 from dataclasses import dataclass
 
 from prodops_sync.assets import href_for_asset
@@ -36,6 +37,7 @@ from prodops_sync.model import kind_for_path
 
 _PUNCT = re.compile("([" + re.escape(string.punctuation) + "])")
 _TRAILING_WS = re.compile(r"[ \t]+\n")
+_BLANK_LINES = re.compile(r"\n[ \t]*(?:\n[ \t]*)+")
 _ALIGN = re.compile(r"^\s*text-align:\s*(left|center|right)\s*;?\s*$")
 
 HEADINGS = {f"h{n}": n for n in range(1, 7)}
@@ -252,7 +254,10 @@ class _Reader:
         while nodes and (_is_br(nodes[0]) or (isinstance(nodes[0], str) and not nodes[0].strip())):
             nodes.pop(0)
         text = self.inlines(nodes, ctx or _Ctx())
-        return _TRAILING_WS.sub("\n", text).strip(" \t\n")
+        # Line breaks in storage text are only whitespace: a blank line (say, after a
+        # ``<br />`` and its newline) must not split the Markdown paragraph.
+        text = _BLANK_LINES.sub("\n", _TRAILING_WS.sub("\n", text))
+        return text.strip(" \t\n")
 
     def block(self, el: Element, *, first: bool = False, track: bool = False) -> list[_Block]:
         tag = el.tag
@@ -453,7 +458,7 @@ class _Reader:
     # -- inline ----------------------------------------------------------------------------
 
     def inlines(self, nodes: list[Element | str], ctx: _Ctx) -> str:
-        return "".join(self.inline(n, ctx) for n in nodes)
+        return _concat(self.inline(n, ctx) for n in nodes)
 
     def inline(self, node: Element | str, ctx: _Ctx) -> str:
         if isinstance(node, str):
@@ -493,7 +498,7 @@ class _Reader:
         inner = self.inlines(el.children, ctx)
         if not inner.strip() or el.start_end == el.end:
             return self.atomic(el, inline=True)
-        return self.opener(el, inline=True) + inner + self.closer(el, inline=True)
+        return _concat([self.opener(el, inline=True), inner, self.closer(el, inline=True)])
 
     def anchor(self, el: Element, ctx: _Ctx) -> str:
         classes = el.attrs.get("class", "")
@@ -551,10 +556,8 @@ class _Reader:
         if body is not None and body.start_end != body.end:
             inner = self.inlines(body.children, ctx)
             if inner.strip():
-                return (
-                    self.opener(el, body, inline=True)
-                    + inner
-                    + self.closer(el, body, inline=True)
+                return _concat(
+                    [self.opener(el, body, inline=True), inner, self.closer(el, body, inline=True)]
                 )
         return self.atomic(el, inline=True)
 
@@ -576,6 +579,18 @@ class _Reader:
 
 
 # -- Markdown text helpers -------------------------------------------------------------------
+
+
+def _concat(parts: Iterable[str]) -> str:
+    """Join inline Markdown, separating a code span from a code span right after it with
+    an empty comment: touching backtick runs would merge into one (``a``b`` is no longer
+    two code spans), and inline placeholders are code spans."""
+    out = ""
+    for part in parts:
+        if out.endswith("`") and part.startswith("`"):
+            out += placeholders.SEPARATOR
+        out += part
+    return out
 
 
 def _is_br(node: Element | str) -> bool:

@@ -332,6 +332,8 @@ class _Writer:
         return f'<ac:image{attrs}><ri:url ri:value="{escape_attr(src)}" /></ac:image>'
 
     def html_inline(self, content: str) -> str:
+        if content == placeholders.SEPARATOR:
+            return ""
         found = placeholders.read(content)
         if found is not None:
             self.raw_used = True
