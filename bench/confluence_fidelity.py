@@ -11,6 +11,8 @@ For every page of a corpus (default: ``tests/confluence_corpus`` and
 * **one-paragraph edit**: the middle editable paragraph of the Markdown gets a word; "edits
   local" means every other block of the body stayed byte-identical and the paragraph's new
   storage holds the word;
+* **every block edited in turn**: the same for each paragraph, heading and list of the
+  page (a word appended to its last line), one at a time;
 * **macros byte-identical**: every ``ac:structured-macro`` not inside the edited paragraph
   appears byte for byte in the body sent after that edit.
 
@@ -31,6 +33,7 @@ import re
 import sys
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO))
@@ -45,7 +48,7 @@ from prodops_sync.formats.confluence.xml import (  # noqa: E402
     StorageFormatError,
     parse_storage,
 )
-from prodops_sync.formats.splice import block_texts, join_markdown  # noqa: E402
+from prodops_sync.formats.splice import Block, block_texts, join_markdown  # noqa: E402
 from prodops_sync.markdown import canonical  # noqa: E402
 
 DEFAULT_DIRS = [REPO / "tests" / "confluence_corpus", REPO / "tests" / "confluence_storage"]
@@ -100,6 +103,9 @@ class Figures:
     full_pushed_back: int = 0
     full_words_lost: int = 0
     full_macros_identical: int = 0
+    block_edits: int = 0
+    block_edits_local: int = 0
+    block_edits_refused: int = 0
     one_block: list[str] = field(default_factory=list)
     """Pages whose Markdown did not split into the blocks read (kept as one block)."""
 
@@ -154,6 +160,7 @@ def evaluate(name: str, storage: str, fig: Figures) -> None:
         fig.full_macros_identical += sum(1 for m in page_macros if m in full)
     except StorageFormatError:
         fig.full_words_lost += len(before)
+    every_block(name, blocks, record, fig)
     # One-paragraph edit.
     texts = block_texts(markdown)
     editable = [
@@ -200,6 +207,34 @@ def evaluate(name: str, storage: str, fig: Figures) -> None:
     fig.macros_identical += sum(1 for m in kept if m in sent_edit)
 
 
+def every_block(
+    name: str, blocks: list[Block], record: dict[str, Any], fig: Figures
+) -> None:
+    """Edit each paragraph, heading and list of the page in turn (a word appended to its
+    last line) and check that only that block's storage changed."""
+    texts = [b.markdown for b in blocks if b.markdown]
+    for at, text in enumerate(texts):
+        if not re.match(r"(#{1,6} |[-*] |\d+[.)] |[\w*`\[])", text) or text.startswith("```"):
+            continue
+        edited = list(texts)
+        edited[at] = text + f" {MARK}"
+        fig.block_edits += 1
+        try:
+            _, new_record = render_page("", join_markdown(edited), record, page=name)
+        except StorageFormatError:
+            fig.block_edits_refused += 1
+            continue
+        new_visible = [b["remote"] for b in new_record["blocks"] if b["markdown"]]
+        old_visible = [b.remote for b in blocks if b.markdown]
+        if len(new_visible) == len(old_visible) and all(
+            o == n for k, (o, n) in enumerate(zip(old_visible, new_visible, strict=True))
+            if k != at
+        ) and MARK in str(new_visible[at]):
+            fig.block_edits_local += 1
+        else:
+            fig.not_local.append(f"{name}: block {at}")
+
+
 def round_trip() -> tuple[int, int]:
     """Markdown -> storage -> Markdown on tests/corpus: (exact, total)."""
     files = sorted((REPO / "tests" / "corpus").glob("*.md"))
@@ -226,6 +261,9 @@ def report(label: str, fig: Figures, verbose: bool) -> None:
           f" ({len(fig.pages_losing_words)} pages)")
     print(f"  pages read as one block (fallback)       {len(fig.one_block)}")
     print(f"  one-paragraph edit stays local           {pct(fig.edits_local, fig.editable)}")
+    local = pct(fig.block_edits_local, fig.block_edits)
+    print(f"  every block edited in turn: stays local  {local}"
+          f", refused {fig.block_edits_refused}")
     print(f"  macros byte-identical after the edit     {pct(fig.macros_identical, fig.macros)}")
     print(f"  without a base (full render): pushed back {pct(fig.full_pushed_back, fig.readable)}"
           f", words lost {fig.full_words_lost}"

@@ -229,3 +229,28 @@ def test_a_base_of_another_shape_means_full_rendering() -> None:
     sent, record = render_page("", "# T\n\ntext\n", {"blocks": "not a list"})
     assert sent == "<h1>T</h1><p>text</p>"
     assert [b["markdown"] for b in record["blocks"]] == ["# T", "text"]
+
+
+def test_an_edited_list_keeps_the_local_ids_of_its_items() -> None:
+    storage = (CORPUS / "cloud-status-first.xhtml").read_text(encoding="utf-8")
+    blocks = read_blocks(storage)
+    markdown = join_markdown(b.markdown for b in blocks)
+    sent = storage_of(splice_storage(blocks, markdown.replace("Faster exports", "Fast")).blocks)
+    assert sent == storage.replace("Faster exports", "Fast")
+
+
+def test_an_edited_task_list_keeps_every_task_id_and_uuid() -> None:
+    storage = (CORPUS / "cloud-tasks.xhtml").read_text(encoding="utf-8")
+    blocks = read_blocks(storage)
+    markdown = join_markdown(b.markdown for b in blocks)
+    sent = storage_of(splice_storage(blocks, markdown.replace("the recap", "the notes")).blocks)
+    for ident in ("<ac:task-id>31</ac:task-id><ac:task-uuid>2f6a9b1c",
+                  "<ac:task-id>32</ac:task-id><ac:task-uuid>7c8d9e0f"):
+        assert ident in sent
+    assert "send the notes" in sent
+    # A task added: the others keep theirs, the new one gets a derived id.
+    grown = storage_of(splice_storage(
+        blocks, markdown.replace("\n- [x]", "\n- [ ] Brand new\n- [x]")
+    ).blocks)
+    assert grown.count("<ac:task-uuid>") == 2 and "Brand new" in grown
+    assert "<ac:task-id>31</ac:task-id>" in grown and "<ac:task-id>32</ac:task-id>" in grown

@@ -114,8 +114,8 @@ def splice_storage(
     result = splice_into_remote(base, texts, render)
     for index, old in result.replaced.items():
         block = result.blocks[index]
-        result.blocks[index] = Block(block.markdown, carry_attributes(str(old.remote),
-                                                                      str(block.remote)))
+        carried = carry_attributes(str(old.remote), str(block.remote))
+        result.blocks[index] = Block(block.markdown, carry_task_ids(str(old.remote), carried))
     if result.changed:
         check_placeholders(storage_of(result.blocks), page=page or current_key)
     return result
@@ -123,20 +123,78 @@ def splice_storage(
 
 def carry_attributes(old: str, new: str) -> str:
     """``new`` with the :data:`CARRIED_ATTRS` of ``old``'s start tag added to its own, when
-    both are one element of the same name (an edited paragraph keeps its ``local-id``)."""
+    both are one element of the same name (an edited paragraph keeps its ``local-id``); the
+    same for their descendants, pairwise, while both have the same elements below them (the
+    items of an edited list keep theirs)."""
     old_el = _single_element(old)
     new_el = _single_element(new)
-    if old_el is None or new_el is None or old_el.tag != new_el.tag:
+    if old_el is None or new_el is None:
         return new
+    inserts: list[tuple[int, str]] = []
+    _carry(old_el, new_el, inserts)
+    for at, extra in sorted(inserts, reverse=True):
+        new = new[:at] + extra + new[at:]
+    return new
+
+
+def _carry(old: Element, new: Element, inserts: list[tuple[int, str]]) -> None:
+    if old.tag != new.tag:
+        return
     extra = "".join(
         f' {name}="{escape_attr(value)}"'
-        for name, value in old_el.attrs.items()
-        if name in CARRIED_ATTRS and name not in new_el.attrs
+        for name, value in old.attrs.items()
+        if name in CARRIED_ATTRS and name not in new.attrs
     )
-    if not extra:
+    if extra:
+        inserts.append((new.start + 1 + len(new.tag), extra))
+    # Column widths are layout the Markdown does not carry: pair what is below them.
+    below_old = [c for c in old.elements() if c.tag != "colgroup"]
+    below_new = [c for c in new.elements() if c.tag != "colgroup"]
+    if len(below_old) == len(below_new):
+        for a, b in zip(below_old, below_new, strict=True):
+            _carry(a, b, inserts)
+
+
+def carry_task_ids(old: str, new: str) -> str:
+    """``new`` (a re-rendered task list) with the ``ac:task-id`` and ``ac:task-uuid`` of
+    each task of ``old`` whose text did not change, in order, and, when as many tasks were
+    edited as went, of the edited ones by position: editing one task keeps the identity of
+    every task (and of their reminders and reports in Confluence)."""
+    old_el = _single_element(old)
+    new_el = _single_element(new)
+    if old_el is None or new_el is None or not old_el.tag == new_el.tag == "ac:task-list":
         return new
-    at = new_el.start + 1 + len(new_el.tag)
-    return new[:at] + extra + new[at:]
+    old_source = parse_storage(old)
+    available: list[tuple[str, str]] = []  # (task text, its id + uuid storage)
+    for task in old_el.elements("ac:task"):
+        ident = [c for c in task.elements() if c.tag in ("ac:task-id", "ac:task-uuid")]
+        if ident:
+            body = task.first("ac:task-body")
+            text = body.text() if body is not None else ""
+            available.append(
+                (" ".join(text.split()), "".join(old_source.outer(c) for c in ident))
+            )
+    edits: list[tuple[int, int, str]] = []
+    unmatched: list[Element] = []
+    for task in new_el.elements("ac:task"):
+        task_id = task.first("ac:task-id")
+        body = task.first("ac:task-body")
+        text = " ".join((body.text() if body is not None else "").split())
+        match = next((i for i, (t, _) in enumerate(available) if t == text), None)
+        if task_id is None:
+            continue
+        if match is None:
+            unmatched.append(task_id)
+            continue
+        edits.append((task_id.start, task_id.end, available.pop(match)[1]))
+    if len(unmatched) == len(available):
+        # As many edited tasks as tasks gone: the edits were in place, in order.
+        edits.extend((t.start, t.end, ident) for t, (_, ident) in zip(unmatched, available,
+                                                                       strict=True))
+    edits.sort()
+    for start, end, replacement in reversed(edits):
+        new = new[:start] + replacement + new[end:]
+    return new
 
 
 def _single_element(fragment: str) -> Element | None:
