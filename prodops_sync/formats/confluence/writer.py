@@ -245,7 +245,9 @@ class _Writer:
         return self.inlines(children)
 
     def inlines(self, nodes: Sequence[SyntaxTreeNode]) -> str:
-        return "".join(self.span(n) for n in nodes)
+        return "".join(
+            "" if _is_separator(nodes, i) else self.span(n) for i, n in enumerate(nodes)
+        )
 
     def span(self, node: SyntaxTreeNode) -> str:
         kind = node.type
@@ -332,8 +334,6 @@ class _Writer:
         return f'<ac:image{attrs}><ri:url ri:value="{escape_attr(src)}" /></ac:image>'
 
     def html_inline(self, content: str) -> str:
-        if content == placeholders.SEPARATOR:
-            return ""
         found = placeholders.read(content)
         if found is not None:
             self.raw_used = True
@@ -344,6 +344,17 @@ class _Writer:
         if checkbox is not None:  # a task item in a list Confluence cannot make a task list
             return "[x]" if checkbox.group(1) else "[ ]"
         return f'<span class="{CLASS_HTML}">{escape_text(content)}</span>'
+
+
+def _is_separator(nodes: Sequence[SyntaxTreeNode], i: int) -> bool:
+    """True for the empty comment the reader puts between two touching code spans."""
+    return (
+        nodes[i].type == "html_inline"
+        and nodes[i].content == placeholders.SEPARATOR
+        and 0 < i < len(nodes) - 1
+        and nodes[i - 1].type == "code_inline"
+        and nodes[i + 1].type == "code_inline"
+    )
 
 
 def _checkbox(item: SyntaxTreeNode) -> bool | None:
