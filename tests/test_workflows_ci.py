@@ -5,12 +5,14 @@ An "origin" is a bare repository in tmp_path; `gh` is a small recording script o
 
 from __future__ import annotations
 
+import datetime as dt
 import json
 import os
 import stat
 import subprocess
 import sys
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -258,3 +260,77 @@ def test_state_restore_with_a_token_in_the_environment(clone: Path, tmp_path: Pa
     assert ci.restore_state(state, repo=clone) is True
     assert (state / "notion.json").read_text() == "{}"
     assert "extraheader" not in (clone / ".git" / "config").read_text()
+
+
+def _action_script(step_name: str) -> str:
+    import yaml as _yaml
+
+    action = _yaml.safe_load((Path(ci.__file__).resolve().parents[2] / "action.yml").read_text())
+    step = next(s for s in action["runs"]["steps"]
+                if s.get("id") == step_name or s.get("name") == step_name)
+    return str(step["run"])
+
+
+def test_the_action_with_command_pull_opens_a_pull_request(
+    clone: Path, fake_gh: tuple[Path, Path, Path], tmp_path: Path, notion_standin: Any
+) -> None:
+    """action.yml's own scripts, run as GitHub runs a composite step (bash -e -o pipefail, the
+    step's env), on a checkout whose playbook was pushed to a Notion stand-in and then edited
+    there: `command: pull` writes the edit and opens one pull request with it."""
+    from click.testing import CliRunner
+
+    from prodops_sync.cli import main
+    from prodops_sync.scaffold import minimal_playbook
+
+    gh, log, _ = fake_gh
+    (clone / "playbook" / "charter.md").unlink()
+    for rel, text in minimal_playbook(dt.date(2026, 1, 5)).items():
+        path = clone / "playbook" / rel
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(text)
+    (clone / "prodops-sync.yaml").write_text(
+        f"targets:\n  notion:\n    type: notion\n    root_page: {notion_standin.root_page_id}\n"
+        f"    base_url: {notion_standin.url}\n    token_env: NOTION_TOKEN\n")
+    git(clone, "add", ".")
+    git(clone, "commit", "--quiet", "-m", "playbook")
+    git(clone, "push", "--quiet", "origin", "main")
+    env = {**os.environ, "NOTION_TOKEN": "any", "PATH": f"{gh.parent}{os.pathsep}"
+           f"{Path(sys.executable).parent}{os.pathsep}{os.environ['PATH']}"}
+    env.pop("GITHUB_STEP_SUMMARY", None)
+    old = os.getcwd()
+    os.chdir(clone)
+    try:
+        pushed = CliRunner(env={"NOTION_TOKEN": "any"}).invoke(main, ["push"])
+    finally:
+        os.chdir(old)
+    assert pushed.exit_code == 0, pushed.output
+    from notion_client import Client
+
+    notion = Client(auth="any", base_url=notion_standin.url)
+    page = notion.search(query="Product Ops Charter")["results"][0]
+    blocks = notion.blocks.children.list(block_id=page["id"])["results"]
+    para = next(b for b in blocks if b["type"] == "paragraph")
+    notion_standin.wiki_user.edit_text(para["id"], "Edited in Notion by a colleague.")
+
+    results = tmp_path / "results"
+    output = tmp_path / "github-output"
+    step_env = {**env, "COMMAND": "pull", "TARGET": "", "CONFIG": "prodops-sync.yaml",
+                "ARGS": "", "RESULTS": str(results), "GITHUB_OUTPUT": str(output)}
+    ran = subprocess.run(["bash", "--noprofile", "--norc", "-eo", "pipefail", "-c",
+                          _action_script("run")], cwd=clone, env=step_env,
+                         capture_output=True, text=True, timeout=300, check=False)
+    assert ran.returncode == 0, ran.stdout + ran.stderr
+    assert output.read_text().strip() == "exit-code=0"
+    assert json.loads((results / "notion.json").read_text())["mode"] == "pull"
+    opened = subprocess.run(
+        ["bash", "--noprofile", "--norc", "-eo", "pipefail", "-c",
+         _action_script("Open or update the pull request with the wiki's edits")],
+        cwd=clone, env={**step_env, "GH_TOKEN": "t", "PRODOPS_SYNC_TOKEN_SOURCE": "github-token"},
+        capture_output=True, text=True, timeout=300, check=False)
+    assert opened.returncode == 0, opened.stdout + opened.stderr
+    assert "opened pull request https://github.example/o/r/pull/7" in opened.stdout
+    body = Path(f"{log}.body").read_text()
+    assert "playbook/charter.md" in body and "close this pull request and reopen it" in body
+    origin = tmp_path / "origin.git"
+    assert "Edited in Notion by a colleague." in git(
+        origin, "show", "prodops-sync/pull:playbook/charter.md")
