@@ -394,7 +394,8 @@ def next_steps(options: TargetOptions, directory: Path) -> str:
             "   and add your integration; put that page's id in prodops-sync.yaml (root_page).\n"
             "4. Preview and publish:  prodops-sync plan  then  prodops-sync push\n"
             "5. On GitHub, add the repository secret NOTION_TOKEN (Settings > Secrets and\n"
-            "   variables > Actions); optionally PRODOPS_SYNC_PR_TOKEN so pull PRs run checks.\n"
+            "   variables > Actions). Checks run on the pull workflow's PRs only with a GitHub\n"
+            "   App or PRODOPS_SYNC_PR_TOKEN (docs/ci.md).\n"
         )
     else:
         specific = (
@@ -405,7 +406,8 @@ def next_steps(options: TargetOptions, directory: Path) -> str:
             "   space (and on parent_page, if you set one).\n"
             "4. Preview and publish:  prodops-sync plan  then  prodops-sync push\n"
             "5. On GitHub, add the repository secrets CONFLUENCE_USER and CONFLUENCE_TOKEN\n"
-            "   (Settings > Secrets and variables > Actions); optionally PRODOPS_SYNC_PR_TOKEN.\n"
+            "   (Settings > Secrets and variables > Actions). Checks run on the pull workflow's\n"
+            "   PRs only with a GitHub App or PRODOPS_SYNC_PR_TOKEN (docs/ci.md).\n"
         )
     tail = (
         "6. Enable the hooks:  pip install pre-commit && pre-commit install\n"
