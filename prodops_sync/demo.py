@@ -114,7 +114,8 @@ def run_demo(workdir: Path, target: str = "notion", echo: Echo = print) -> DemoR
             tgt = config.target(target)
             remote = open_remote(tgt, credentials(tgt))
             store = StateStore(config.state_dir, tgt.name)
-            return Engine(config.playbook_dir, remote, store, progress=Progress(quiet=True))
+            return Engine(config.playbook_dir, remote, store, kinds=config.registry,
+                          progress=Progress(quiet=True))
 
         push = engine().push()
         echo(f"3. prodops-sync push: {summary_line(push)}")

@@ -17,7 +17,7 @@ from typing import Any
 
 import click
 
-from prodops_sync.model import KINDS
+from prodops_sync.kinds import BUILTIN, KindSpec, Registry, active, use
 
 ROOT = Path(__file__).resolve().parent.parent
 REGENERATE = "python -m prodops_sync.docgen"
@@ -254,9 +254,11 @@ def schema_fields(schema: dict[str, Any], prefix: str = "") -> Iterator[str]:
 
 
 def playbook_format() -> str:
-    """docs/playbook-format.md: every kind, its file location and every field of its schema."""
+    """docs/playbook-format.md: every kind of the current registry (the built-ins and the
+    team's kinds from prodops-sync.yaml), its file location and every field of its schema."""
     from prodops_sync.schemas import load_schema
 
+    registry = active()
     lines = [
         _GENERATED,
         "# Playbook format",
@@ -272,22 +274,34 @@ def playbook_format() -> str:
         "Editors: [editors](ci.md#editor-support) shows how to get completion and checking from "
         "these schemas.",
         "",
-        "| kind | file | format | wiki collection | schema |",
+        "The kinds come from one registry (`prodops_sync/kinds.py`): the built-in kinds below "
+        "and the team's own, declared under `kinds:` in `prodops-sync.yaml` (see "
+        "[configuration](configuration.md#team-defined-kinds)), which can also switch off "
+        "built-in kinds the team does not use. Free-form pages are the kind `page`: any "
+        "Markdown file under `pages/`, at any depth. Any other file is an error.",
+        "",
+        "| kind | file | format | wiki | schema |",
         "| --- | --- | --- | --- | --- |",
     ]
-    for kind in KINDS:
+    for kind in registry.kinds:
         lines.append(
-            f"| [`{kind.name}`](#{kind.name}) | `{kind.pattern}` | {kind.file_format} "
-            f"| {kind.collection} | [`{kind.schema}`](../schemas/{kind.schema}) |"
+            f"| [`{kind.name}`](#{kind.name}) | {_files(kind)} | {_formats(kind)} "
+            f"| {_wiki(kind)} | [`{kind.schema}`]({_schema_link(kind)}) |"
         )
+    if registry.disabled:
+        off = ", ".join(f"`{name}`" for name in sorted(registry.disabled))
+        lines += ["", f"Switched off in `prodops-sync.yaml`: {off}."]
     lines.append("")
-    for kind in KINDS:
+    for kind in registry.kinds:
         schema = load_schema(kind.name)
         lines += [f"## {kind.name}", ""]
+        if not kind.builtin:
+            lines += ["A team-defined kind (declared in `prodops-sync.yaml`).", ""]
         if schema.get("description"):
             lines += [schema["description"].strip(), ""]
-        where = "one file per record" if kind.is_record else "a single file"
-        lines += [f"File: `{kind.pattern}` ({where}, {kind.file_format}).", ""]
+        where = "any depth" if kind.nested else \
+            "one file per record" if kind.is_record else "a single file"
+        lines += [f"File: {_files(kind)} ({where}, {_formats(kind)}).", ""]
         lines += ["| field | type | required | description |", "| --- | --- | --- | --- |"]
         lines += list(_field_rows(schema))
         lines.append("")
@@ -299,7 +313,7 @@ def undocumented_fields(markdown: str) -> list[str]:
     from prodops_sync.schemas import load_schema
 
     missing = []
-    for kind in KINDS:
+    for kind in active().kinds:
         section = markdown.partition(f"\n## {kind.name}\n")[2].partition("\n## ")[0]
         if not section:
             missing.append(f"{kind.name}: (kind)")
@@ -309,6 +323,24 @@ def undocumented_fields(markdown: str) -> list[str]:
     return missing
 
 
+def _files(kind: KindSpec) -> str:
+    return " or ".join(f"`{p}`" for p in kind.patterns)
+
+
+def _formats(kind: KindSpec) -> str:
+    return " or ".join(kind.formats)
+
+
+def _wiki(kind: KindSpec) -> str:
+    if kind.is_page:
+        return f'page tree under "{kind.collection}"'
+    return f"collection {kind.collection}"
+
+
+def _schema_link(kind: KindSpec) -> str:
+    return f"../schemas/{kind.schema}" if kind.builtin else f"../{kind.schema}"
+
+
 # --- the generated files -------------------------------------------------------------------------
 
 
@@ -316,12 +348,23 @@ def generated(root: Path = ROOT) -> dict[Path, str]:
     """Every generated file under ``root`` and its expected text."""
     from prodops_sync.scaffold import repo_workflows
 
+    with use(repo_registry(root)):
+        formats = playbook_format()
     files = {
         root / "docs" / "cli.md": cli_reference(),
-        root / "docs" / "playbook-format.md": playbook_format(),
+        root / "docs" / "playbook-format.md": formats,
     }
     files.update({root / rel: text for rel, text in repo_workflows().items()})
     return files
+
+
+def repo_registry(root: Path) -> Registry:
+    """The kinds of the repository at ``root``: its ``prodops-sync.yaml``'s registry (team
+    kinds included), or the built-in kinds when it has none."""
+    from prodops_sync.sync.config import DEFAULT_CONFIG_NAME, load_config
+
+    config = root / DEFAULT_CONFIG_NAME
+    return load_config(config).registry if config.is_file() else BUILTIN
 
 
 def stale(root: Path = ROOT) -> list[Path]:

@@ -14,7 +14,7 @@ import posixpath
 from typing import Protocol
 from urllib.parse import urlsplit
 
-from prodops_sync.model import kind_for_path
+from prodops_sync.kinds import kind_for_path
 
 PLAYBOOK_SUFFIXES = (".md", ".yaml")
 

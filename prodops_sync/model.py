@@ -11,86 +11,12 @@ from __future__ import annotations
 
 import hashlib
 import json
-from collections.abc import Iterable
 from dataclasses import dataclass, field
-from pathlib import PurePosixPath
 from typing import Any
 
+from prodops_sync.kinds import active, key_for_path
 
-@dataclass(frozen=True)
-class KindSpec:
-    """One kind of playbook file: where its files live and how they map to the wiki."""
-
-    name: str
-    """Kind name used in schemas, messages and JSON output, e.g. ``ritual``."""
-    schema: str
-    """File name of the kind's JSON Schema under ``schemas/``."""
-    pattern: str
-    """Path pattern relative to the playbook directory (``rituals/*.md`` or ``charter.md``)."""
-    collection: str
-    """Collection the kind syncs into: a Notion database / Confluence parent page title."""
-    file_format: str
-    """``markdown`` (YAML front matter + Markdown body) or ``yaml`` (fields only)."""
-
-    @property
-    def is_record(self) -> bool:
-        """True for kinds with one file per record (``rituals/*.md``), false for singletons."""
-        return "*" in self.pattern
-
-
-# The single table of playbook kinds. Everything else (loader, validator, converters, sync)
-# looks kinds up here, so adding a kind is one line plus its schema.
-KINDS: tuple[KindSpec, ...] = (
-    KindSpec("charter", "charter.schema.json", "charter.md", "Playbook", "markdown"),
-    KindSpec(
-        "operating-model", "operating-model.schema.json", "operating-model.md", "Playbook",
-        "markdown",
-    ),
-    KindSpec(
-        "insights-pipeline", "insights-pipeline.schema.json", "insights-pipeline.md", "Playbook",
-        "markdown",
-    ),
-    KindSpec(
-        "rollout-plan", "rollout-plan.schema.json", "rollout-plan.md", "Playbook", "markdown"
-    ),
-    KindSpec("risks", "risks.schema.json", "risks.yaml", "Playbook", "yaml"),
-    KindSpec("ritual", "ritual.schema.json", "rituals/*.md", "Rituals", "markdown"),
-    KindSpec("template", "template.schema.json", "templates/*.md", "Templates", "markdown"),
-    KindSpec(
-        "release-tier", "release-tier.schema.json", "release-tiers/*.yaml", "Release tiers",
-        "yaml",
-    ),
-    KindSpec("decision", "decision.schema.json", "decisions/*.md", "Decision log", "markdown"),
-)
-
-KINDS_BY_NAME: dict[str, KindSpec] = {k.name: k for k in KINDS}
-
-
-def collections(kinds: Iterable[KindSpec]) -> dict[str, list[KindSpec]]:
-    """Kinds grouped by the collection (Notion database, Confluence parent page) they sync
-    into, in ``KINDS`` order."""
-    groups: dict[str, list[KindSpec]] = {}
-    for kind in kinds:
-        groups.setdefault(kind.collection, []).append(kind)
-    return groups
-
-
-def kind_for_path(relative: str) -> KindSpec | None:
-    """Return the kind whose pattern matches ``relative`` (a POSIX path inside the playbook)."""
-    path = PurePosixPath(relative)
-    for kind in KINDS:
-        if path.match(kind.pattern) and len(path.parts) == len(PurePosixPath(kind.pattern).parts):
-            return kind
-    return None
-
-
-def key_for_path(relative: str) -> str:
-    """The stable document key for a playbook file: its path without the suffix.
-
-    ``rituals/weekly-product-update.md`` -> ``rituals/weekly-product-update``.
-    """
-    path = PurePosixPath(relative)
-    return str(path.with_suffix(""))
+__all__ = ["Document", "content_hash", "content_of", "key_for_path"]
 
 
 @dataclass
@@ -113,8 +39,9 @@ class Document:
 
     @property
     def title(self) -> str:
-        """The document's title (every kind has a required ``title`` field)."""
-        return str(self.fields.get("title", self.key))
+        """The document's title: the field its kind names as title (``title`` unless a
+        team kind says otherwise), else the key."""
+        return active().title_of(self.kind, self.fields, self.key)
 
 
 def content_of(doc: Document) -> dict[str, Any]:

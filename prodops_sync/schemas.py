@@ -9,12 +9,11 @@ the fallback when the symlinks are missing (for example a checkout made without 
 
 from __future__ import annotations
 
-import json
 from functools import cache
 from pathlib import Path
 from typing import Any
 
-from prodops_sync.model import KINDS_BY_NAME
+from prodops_sync.kinds import active
 
 _PACKAGE_DIR = Path(__file__).resolve().parent
 _REPO_ROOT = _PACKAGE_DIR.parent
@@ -28,7 +27,7 @@ def _data_dir(name: str, probe: str) -> Path:
 
 
 def schema_dir() -> Path:
-    """The directory holding ``<kind>.schema.json`` for every kind in ``KINDS``."""
+    """The directory holding ``<kind>.schema.json`` for every built-in kind."""
     return _data_dir("schemas", "charter.schema.json")
 
 
@@ -38,21 +37,15 @@ def example_playbook_dir() -> Path:
 
 
 @cache
-def _load(kind: str) -> str:
-    spec = KINDS_BY_NAME.get(kind)
-    if spec is None:
-        known = ", ".join(sorted(KINDS_BY_NAME))
-        raise KeyError(f"unknown kind {kind!r} (known: {known})")
-    return (schema_dir() / spec.schema).read_text(encoding="utf-8")
+def builtin_schema_text(file_name: str) -> str:
+    """The text of the built-in schema ``file_name`` under :func:`schema_dir`."""
+    return (schema_dir() / file_name).read_text(encoding="utf-8")
 
 
 def load_schema(kind: str) -> dict[str, Any]:
-    """Return the JSON Schema (2020-12) of ``kind`` as a fresh dict (safe to mutate).
-
-    Raises ``KeyError`` for a kind not in ``KINDS``.
-    """
-    schema: dict[str, Any] = json.loads(_load(kind))
-    return schema
+    """Return the JSON Schema (2020-12) of ``kind`` in the current kinds registry as a fresh
+    dict (safe to mutate). Raises ``KeyError`` for an unknown kind."""
+    return active().schema(kind)
 
 
 def ref_fields(kind: str) -> dict[str, str]:
@@ -61,5 +54,4 @@ def ref_fields(kind: str) -> dict[str, str]:
     Read from the custom ``x-ref`` annotation; for list fields the annotation sits on the
     array and every item is a key of the referenced kind.
     """
-    props = load_schema(kind).get("properties", {})
-    return {name: prop["x-ref"] for name, prop in props.items() if "x-ref" in prop}
+    return active().ref_fields(kind)

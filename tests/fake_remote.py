@@ -14,9 +14,10 @@ from pathlib import Path
 
 import yaml
 
+from prodops_sync.kinds import KindSpec, kind_for_path
 from prodops_sync.links import LinkResolver
 from prodops_sync.markdown import canonical
-from prodops_sync.model import Document, KindSpec, key_for_path, kind_for_path
+from prodops_sync.model import Document, key_for_path
 from prodops_sync.remotes.base import Remote, RemoteConflict, RemoteEntry
 from prodops_sync.sync.localfiles import split_front_matter
 from prodops_sync.sync.state import SyncState

@@ -9,8 +9,8 @@ from click.testing import CliRunner
 
 from prodops_sync.cli import main
 from prodops_sync.cli.convert import split_front_matter
+from prodops_sync.kinds import kind_for_path
 from prodops_sync.markdown import canonical
-from prodops_sync.model import kind_for_path
 
 ROOT = Path(__file__).resolve().parents[1]
 PLAYBOOK_MD = sorted((ROOT / "playbook").glob("**/*.md"))

@@ -20,9 +20,11 @@ from prodops_sync.formats.confluence.properties import (
     split_page,
 )
 from prodops_sync.formats.confluence.xml import is_well_formed
+from prodops_sync.kinds import BUILTIN, kind_for_path
 from prodops_sync.links import MappingResolver
-from prodops_sync.model import KINDS, kind_for_path
 from prodops_sync.schemas import load_schema
+
+KINDS = BUILTIN.collection_kinds
 
 ROOT = Path(__file__).resolve().parents[1]
 

@@ -6,8 +6,8 @@ from pathlib import Path
 
 import pytest
 
+from prodops_sync.kinds import BUILTIN
 from prodops_sync.markdown import canonical
-from prodops_sync.model import KINDS
 from prodops_sync.playbook import (
     PlaybookError,
     load_document,
@@ -17,6 +17,8 @@ from prodops_sync.playbook import (
     positions_of,
 )
 from prodops_sync.schemas import example_playbook_dir
+
+KINDS = BUILTIN.collection_kinds
 
 EXAMPLE = Path(__file__).resolve().parent.parent / "playbook"
 

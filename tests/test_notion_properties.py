@@ -17,7 +17,7 @@ from prodops_sync.formats.notion.properties import (
     properties_key,
     properties_to_fields,
 )
-from prodops_sync.model import kind_for_path
+from prodops_sync.kinds import kind_for_path
 from prodops_sync.schemas import load_schema
 
 SCHEMA: dict[str, Any] = {

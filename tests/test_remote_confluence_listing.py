@@ -6,10 +6,12 @@ from typing import Any
 
 import pytest
 
-from prodops_sync.model import KINDS
+from prodops_sync.kinds import BUILTIN
 from prodops_sync.remotes.base import RemoteError
 from prodops_sync.remotes.confluence import ROOT_COLLECTION, ConfluenceRemote
 from prodops_sync.sync.state import SyncState
+
+KINDS = BUILTIN.collection_kinds
 
 
 class OddClient:

@@ -9,9 +9,12 @@ from typing import Any
 import pytest
 from jsonschema import Draft202012Validator
 
-from prodops_sync.model import KINDS, KINDS_BY_NAME
+from prodops_sync.kinds import BUILTIN
 from prodops_sync.schemas import load_schema, ref_fields, schema_dir
 from prodops_sync.validate.schema import validator_for
+
+KINDS = BUILTIN.kinds
+KINDS_BY_NAME = BUILTIN.by_name
 
 KIND_NAMES = [k.name for k in KINDS]
 

@@ -16,8 +16,8 @@ from typing import Any
 import click
 import yaml
 
+from prodops_sync.kinds import BUILTIN
 from prodops_sync.markdown import canonical
-from prodops_sync.model import KINDS_BY_NAME
 
 FORMATS = ("markdown", "notion", "confluence")
 _ISO_DATE = re.compile(r"\A\d{4}-\d{2}-\d{2}\Z")
@@ -65,7 +65,7 @@ def infer_kind(name: str) -> str | None:
     """The playbook kind of a file from its path (``.../rituals/x.md`` -> ``ritual``)."""
     from pathlib import PurePath
 
-    from prodops_sync.model import kind_for_path
+    from prodops_sync.kinds import kind_for_path
 
     parts = PurePath(name).parts
     for tail in (parts[-2:], parts[-1:]):
@@ -195,7 +195,7 @@ CONVERTERS: dict[tuple[str, str], Converter] = {
 @click.option("--from", "source", type=click.Choice(FORMATS), required=True,
               help="Input format.")
 @click.option("--to", "target", type=click.Choice(FORMATS), required=True, help="Output format.")
-@click.option("--kind", type=click.Choice(sorted(KINDS_BY_NAME)), default=None,
+@click.option("--kind", type=click.Choice(sorted(BUILTIN.by_name)), default=None,
               help="Playbook kind: front matter converts to/from properties with its schema.")
 @click.argument("file", type=click.File("r", encoding="utf-8"))
 def convert(source: str, target: str, kind: str | None, file: Any) -> None:

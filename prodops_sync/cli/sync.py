@@ -66,7 +66,7 @@ def _engine(config_path: Path | None, target_name: str | None, fmt: str) -> Engi
     remote = open_remote(target, credentials(target))
     store = StateStore(config.state_dir, target.name)
     progress = Progress(quiet=fmt == "json")
-    return Engine(config.playbook_dir, remote, store, progress=progress)
+    return Engine(config.playbook_dir, remote, store, kinds=config.registry, progress=progress)
 
 
 def _run(action: Callable[[], Report], fmt: str) -> None:

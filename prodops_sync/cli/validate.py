@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 import os
+from functools import cache
 from pathlib import Path
 
 import click
 
-from prodops_sync.model import kind_for_path
+from prodops_sync.kinds import Registry, use
 from prodops_sync.validate import Report, check_playbook
 from prodops_sync.validate.report import format_github, format_json, format_text, step_summary
 
@@ -33,13 +34,31 @@ def default_playbook() -> Path:
 
 def playbook_root_for(path: Path) -> Path | None:
     """The playbook directory containing the file ``path``: the nearest ancestor under which
-    the file's relative path is a playbook file kind (``rituals/x.md`` -> its grandparent)."""
+    the file's relative path is a playbook file kind (``rituals/x.md`` -> its grandparent),
+    with that playbook's kinds (a team kind's folder counts too)."""
     absolute = path.absolute()
     for ancestor in absolute.parents:
         relative = absolute.relative_to(ancestor).as_posix()
-        if kind_for_path(relative) is not None:
+        if _registry(ancestor).for_path(relative) is not None:
             return ancestor
     return None
+
+
+@cache
+def _registry(root: Path) -> Registry:
+    """The kinds of the playbook at ``root`` (from the prodops-sync.yaml naming it)."""
+    from prodops_sync.sync.config import ConfigError, find_registry
+
+    try:
+        return find_registry(root)
+    except ConfigError as exc:
+        raise _ConfigProblem(str(exc)) from None
+
+
+class _ConfigProblem(click.ClickException):
+    """A broken prodops-sync.yaml: unreadable input, so exit status 2."""
+
+    exit_code = 2
 
 
 def _display(root: Path) -> str:
@@ -88,7 +107,8 @@ def validate(paths: tuple[Path, ...], fmt: str, strict: bool) -> None:
     worst = 0
     reports: list[tuple[Report, str]] = []
     for root in _roots(paths):
-        report = check_playbook(root)
+        with use(_registry(root.absolute())):
+            report = check_playbook(root)
         reports.append((report, _display(root)))
         if report.unreadable:
             worst = max(worst, 2)

@@ -13,8 +13,9 @@ import re
 from dataclasses import dataclass, field
 from pathlib import Path, PurePosixPath
 
+from prodops_sync.kinds import KindSpec, active, key_for_path, kind_for_path
 from prodops_sync.markdown import canonical
-from prodops_sync.model import KINDS, Document, key_for_path, kind_for_path
+from prodops_sync.model import Document
 from prodops_sync.playbook.problems import PlaybookError, Problem
 from prodops_sync.playbook.yamlpos import Positions, parse_yaml
 
@@ -99,14 +100,18 @@ def parse_document_text(text: str, relpath: str) -> Document:
     spec = kind_for_path(relpath)
     if spec is None:
         raise PlaybookError(unknown_file_message(relpath), file=relpath, code="unknown-file")
-    if not text.strip():
+    if not text.strip() and not spec.is_page:
         raise PlaybookError("file is empty", file=relpath, code="empty-file")
     markers = find_conflict_markers(text)
     if markers:
         raise PlaybookError("git conflict marker left by a merge: resolve the conflict",
                             file=relpath, line=markers[0], code="conflict-marker")
+    file_format = spec.format_of(relpath)
     body_raw, body_line = "", 0
-    if spec.file_format == "markdown":
+    if spec.is_page and not _FENCE.match(text.split("\n", 1)[0]):
+        # Front matter is optional on a free page: the whole file is the body.
+        data, positions, body_raw, body_line = None, Positions(), text, 1
+    elif file_format == "markdown":
         yaml_text, body_raw, body_index = split_front_matter(text, relpath)
         data, positions = parse_yaml(yaml_text, relpath, line_offset=1)
         body_line = body_index + 1
@@ -116,24 +121,52 @@ def parse_document_text(text: str, relpath: str) -> Document:
         data = {}
     if not isinstance(data, dict):
         line, col = positions.of_value(())
-        where = "front matter" if spec.file_format == "markdown" else "file"
+        where = "front matter" if file_format == "markdown" else "file"
         raise PlaybookError(f"the {where} must be a mapping of fields, not a "
                             f"{type(data).__name__}", file=relpath, line=line, column=col,
                             code="yaml-not-mapping")
+    key = key_for_path(relpath)
+    body = canonical(body_raw) if file_format == "markdown" else ""
+    if spec.is_page and "title" not in data:
+        data = {"title": page_title(body, key)}
     return Document(
-        key=key_for_path(relpath),
+        key=key,
         kind=spec.name,
         fields=data,
-        body=canonical(body_raw) if spec.file_format == "markdown" else "",
+        body=body,
         path=relpath,
         extra={"positions": positions, "raw_body": body_raw, "body_line": body_line},
     )
 
 
+_HEADING = re.compile(r"^# +(.+?)(?: +#+)? *$")
+
+
+def page_title(body: str, key: str) -> str:
+    """The title of a free page without one in front matter: its first ``# `` heading
+    (outside code fences), else its file (or folder) name."""
+    fence = ""
+    for line in body.split("\n"):
+        stripped = line.strip()
+        if fence:
+            if stripped.startswith(fence):
+                fence = ""
+            continue
+        if stripped.startswith(("```", "~~~")):
+            fence = stripped[:3]
+            continue
+        match = _HEADING.match(line)
+        if match:
+            return match.group(1).strip()
+    path = PurePosixPath(key)
+    return path.parent.name if path.name == "index" and len(path.parts) > 2 else path.name
+
+
 def unknown_file_message(relpath: str) -> str:
     """Explain where playbook files belong."""
-    patterns = ", ".join(k.pattern for k in KINDS)
-    return f"unknown file in the playbook (expected one of: {patterns})"
+    return (f"unknown file in the playbook (expected one of: {active().expected_files()}); "
+            "free-form pages go under pages/, and a folder of records needs a kind declared "
+            "under kinds: in prodops-sync.yaml")
 
 
 def _decode(data: bytes, relpath: str) -> str:
@@ -231,4 +264,28 @@ def load_playbook(root: Path) -> LoadResult:
             result.documents.append(doc)
         elif kind_for_path(relpath) is not None:
             result.failed_keys.add(key_for_path(relpath))
+    result.documents.extend(folder_pages(files, {*result.by_key, *result.failed_keys}))
     return result
+
+
+def folder_pages(files: list[str], keys: set[str]) -> list[Document]:
+    """Empty pages for folders under ``pages/`` without an ``index.md``: a folder nests
+    pages in the wiki, so it needs a page there, named after the folder (key
+    ``<folder>/index``, so that a pulled body lands in ``<folder>/index.md``)."""
+    pages: KindSpec | None = active().pages
+    if pages is None:
+        return []
+    folders: set[str] = set()
+    for relpath in files:
+        if not pages.matches(relpath):
+            continue
+        parent = PurePosixPath(relpath).parent
+        while str(parent) != pages.directory and len(parent.parts) > 1:
+            folders.add(str(parent))
+            parent = parent.parent
+    return [
+        Document(key=f"{folder}/index", kind=pages.name,
+                 fields={"title": PurePosixPath(folder).name}, extra={"folder": True})
+        for folder in sorted(folders)
+        if f"{folder}/index" not in keys
+    ]

@@ -13,8 +13,9 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
+from prodops_sync.kinds import KindSpec
 from prodops_sync.links import LinkResolver
-from prodops_sync.model import Document, KindSpec
+from prodops_sync.model import Document
 from prodops_sync.sync.state import SyncState
 
 if TYPE_CHECKING:

@@ -56,8 +56,9 @@ from prodops_sync.formats.confluence.properties import (
     split_page,
 )
 from prodops_sync.formats.splice import Block, join_markdown
+from prodops_sync.kinds import KindSpec, active, collections
 from prodops_sync.links import LinkResolver
-from prodops_sync.model import KINDS_BY_NAME, Document, KindSpec, collections
+from prodops_sync.model import Document
 from prodops_sync.remotes.base import HttpRemote, RemoteConflict, RemoteEntry, RemoteError
 from prodops_sync.remotes.confluence_titles import (
     PageTitles,
@@ -451,7 +452,7 @@ class ConfluenceRemote(HttpRemote):
         """A listing entry for ``content``; None for a page that is not a document."""
         key = _key_of(content)
         kind = kind_of_key(key) if key else None
-        if kind is None or kind.name not in KINDS_BY_NAME:
+        if kind is None or kind.name not in active():
             key = None
             if not _is_record_collection(members):
                 return None  # a page next to the free documents: not ours to manage
@@ -494,7 +495,7 @@ class ConfluenceRemote(HttpRemote):
             f"{API}/content/{entry.remote_id}",
             expand="body.storage,version",
         )
-        kind = KINDS_BY_NAME[entry.kind]
+        kind = active()[entry.kind]
         title = str(content.get("title", entry.title))
         self._claim(entry.remote_id, key, title)
         storage = str(((content.get("body") or {}).get("storage") or {}).get("value", ""))
@@ -504,7 +505,7 @@ class ConfluenceRemote(HttpRemote):
             fields = fields_from_storage(
                 properties, load_schema(kind.name), resolver=links, page=title
             )
-            fields = {"title": doc_title(title, kind.collection), **fields}
+            fields = {kind.title_field: doc_title(title, kind.collection), **fields}
             if kind.file_format == "markdown":
                 blocks = read_blocks(rest, current_key=key, resolver=links, page=title)
             else:
@@ -537,7 +538,7 @@ class ConfluenceRemote(HttpRemote):
         """The page's storage and its per-block record. With the base the engine passes in
         ``doc.extra["splice_base"]``, only blocks changed in Git are rendered; the rest is
         sent as the page stored it (:mod:`prodops_sync.formats.confluence.blocks`)."""
-        kind = KINDS_BY_NAME[doc.kind]
+        kind = active()[doc.kind]
         properties = self._properties(kind, doc.fields, links)
         try:
             return render_page(
@@ -569,7 +570,7 @@ class ConfluenceRemote(HttpRemote):
         return None
 
     def create(self, doc: Document, state: SyncState, resolver: LinkResolver) -> RemoteEntry:
-        kind = KINDS_BY_NAME[doc.kind]
+        kind = active()[doc.kind]
         container = state.containers[kind.collection]
         links = TitleResolver(resolver, self.titles)
         storage, record = self._render(doc, links)
@@ -614,7 +615,7 @@ class ConfluenceRemote(HttpRemote):
         return content
 
     def _title_taken(self, title: str, doc: Document) -> None:
-        kind = KINDS_BY_NAME[doc.kind]
+        kind = active()[doc.kind]
         if self.titles.title_for(doc.key, doc.title, kind.collection) != title:
             return
         if title in self.titles.reserved:
@@ -625,7 +626,7 @@ class ConfluenceRemote(HttpRemote):
         self.titles.reserved.add(title)
 
     def _written_entry(self, content: Mapping[str, Any], doc: Document, title: str) -> RemoteEntry:
-        kind = KINDS_BY_NAME[doc.kind]
+        kind = active()[doc.kind]
         return RemoteEntry(
             remote_id=str(content["id"]),
             key=doc.key,
@@ -638,7 +639,7 @@ class ConfluenceRemote(HttpRemote):
     def update(
         self, entry: RemoteEntry, doc: Document, current: Document | None, resolver: LinkResolver
     ) -> RemoteEntry:
-        kind = KINDS_BY_NAME[doc.kind]
+        kind = active()[doc.kind]
         container = self._expected_parent(kind)
         links = TitleResolver(resolver, self.titles)
         storage, record = self._render(doc, links)
@@ -797,7 +798,7 @@ class ConfluenceRemote(HttpRemote):
 
     def adopt(self, entry: RemoteEntry, key: str) -> RemoteEntry:
         self._store_key(entry, key)
-        kind = KINDS_BY_NAME[entry.kind]
+        kind = active()[entry.kind]
         page_title = self._unkeyed.get(entry.remote_id) or entry.title
         self._claim(entry.remote_id, key, page_title)
         return RemoteEntry(

@@ -13,7 +13,7 @@ stripping never eats a suffix the user typed).
 Which of several same-titled documents keeps the bare title is decided by
 :class:`PageTitles`, independently of the order pages are created in: the document whose
 page already holds the bare title keeps it; otherwise, the document whose collection comes
-first in :data:`prodops_sync.model.KINDS` (then the smaller key). Links between documents
+first in the kinds registry (then the smaller key). Links between documents
 are written with these same titles (the adapter wraps the engine's resolver with
 :class:`TitleResolver`), so a link to a page that is created later in the same run already
 carries the title that page will get.
@@ -23,10 +23,8 @@ from __future__ import annotations
 
 from collections.abc import Collection, Iterable, Mapping
 
+from prodops_sync.kinds import KindSpec, active
 from prodops_sync.links import LinkResolver
-from prodops_sync.model import KINDS, KindSpec, kind_for_path
-
-_COLLECTION_ORDER = {k.collection: i for i, k in reversed(list(enumerate(KINDS)))}
 
 
 def page_title(doc_title: str, collection: str, taken_titles: Collection[str]) -> str:
@@ -49,11 +47,13 @@ def doc_title(title: str, collection: str) -> str:
 
 def kind_of_key(key: str) -> KindSpec | None:
     """The kind of the document with ``key`` (keys are paths without their suffix)."""
-    return kind_for_path(key + ".md") or kind_for_path(key + ".yaml")
+    return active().for_key(key)
 
 
 def _rank(collection: str, key: str) -> tuple[int, str]:
-    return _COLLECTION_ORDER.get(collection, len(KINDS)), key
+    kinds = active().kinds
+    order = next((i for i, k in enumerate(kinds) if k.collection == collection), len(kinds))
+    return order, key
 
 
 class PageTitles:

@@ -39,8 +39,9 @@ from prodops_sync.formats.notion.blocks import (
     to_blocks,
 )
 from prodops_sync.formats.notion.requests import AppendStep, plan_append_requests, resolve
+from prodops_sync.kinds import KindSpec, active, collections
 from prodops_sync.links import LinkResolver
-from prodops_sync.model import KINDS_BY_NAME, Document, KindSpec, collections, content_hash
+from prodops_sync.model import Document, content_hash
 from prodops_sync.remotes.base import HttpRemote, RemoteConflict, RemoteEntry, RemoteError
 from prodops_sync.remotes.files import download
 from prodops_sync.remotes.notion_diff import Delete, Insert, Op, Update, cheapest_ops
@@ -289,7 +290,7 @@ class NotionRemote(HttpRemote):
             kind_name = ((props[KIND_PROPERTY].get("select") or {}).get("name")) or ""
         else:
             kind_name = members[0].name
-        if kind_name not in KINDS_BY_NAME:
+        if kind_name not in active():
             return None  # a row nobody can map to a playbook kind is left alone
         title = ""
         for value in props.values():
@@ -384,7 +385,7 @@ class NotionRemote(HttpRemote):
     def _page_properties(self, doc: Document) -> dict[str, Any]:
         props = dict(notion_props.fields_to_properties(doc.fields, self._schema(doc.kind)))
         props[KEY_PROPERTY] = {"rich_text": _rich(doc.key)}
-        if not KINDS_BY_NAME[doc.kind].is_record:
+        if not active()[doc.kind].is_record:
             props[KIND_PROPERTY] = {"select": {"name": doc.kind}}
         return props
 
@@ -397,7 +398,7 @@ class NotionRemote(HttpRemote):
         return pages[0] if pages else None
 
     def create(self, doc: Document, state: SyncState, resolver: LinkResolver) -> RemoteEntry:
-        kind = KINDS_BY_NAME[doc.kind]
+        kind = active()[doc.kind]
         ds_id = state.containers[kind.collection]
         blocks = to_blocks(doc.body, current_key=doc.key, resolver=resolver)
         steps = plan_append_requests(blocks, "root")
@@ -464,7 +465,7 @@ class NotionRemote(HttpRemote):
         for op in ops:
             self._apply(op)
         page = self._read("read page", lambda: self.client.pages.retrieve(entry.remote_id))
-        return self._entry(page, [KINDS_BY_NAME[doc.kind]]) or _fail(doc)
+        return self._entry(page, [active()[doc.kind]]) or _fail(doc)
 
     def _recheck(
         self, entry: RemoteEntry, doc: Document, expected: Document | None, resolver: LinkResolver
@@ -544,7 +545,7 @@ class NotionRemote(HttpRemote):
                 entry.remote_id, properties={KEY_PROPERTY: {"rich_text": _rich(key)}}
             ),
         )
-        return self._entry(page, [KINDS_BY_NAME[entry.kind]]) or entry
+        return self._entry(page, [active()[entry.kind]]) or entry
 
 
 def _same_content(current: Document, expected: Document) -> bool:

@@ -15,6 +15,7 @@ from typing import Any
 
 import jsonschema
 
+from prodops_sync.kinds import BUILTIN, KindsError, Registry, registry_from_config
 from prodops_sync.playbook.problems import PlaybookError, json_path
 from prodops_sync.playbook.yamlpos import Positions, parse_yaml
 
@@ -42,6 +43,15 @@ CONFIG_SCHEMA: dict[str, Any] = {
             "this file.",
             "default": ".prodops-sync/state",
         },
+        "kinds": {
+            "type": "object",
+            "description": "Team-defined kinds by name (a mapping with dir and schema), and "
+            "built-in kinds switched off (name: false).",
+            "propertyNames": {"pattern": "^[a-z][a-z0-9-]{0,63}$"},
+            "additionalProperties": {
+                "oneOf": [{"type": "boolean"}, {"$ref": "#/$defs/kind"}],
+            },
+        },
         "targets": {
             "type": "object",
             "description": "Wiki targets by name; the name is what --target selects.",
@@ -50,6 +60,43 @@ CONFIG_SCHEMA: dict[str, Any] = {
         },
     },
     "$defs": {
+        "kind": {
+            "type": "object",
+            "additionalProperties": False,
+            "required": ["dir", "schema"],
+            "properties": {
+                "dir": {
+                    "type": "string",
+                    "minLength": 1,
+                    "description": "Folder of the kind's records inside the playbook "
+                    "(one .md or .yaml file per record).",
+                },
+                "schema": {
+                    "type": "string",
+                    "minLength": 1,
+                    "description": "JSON Schema (2020-12) of the records' fields, relative "
+                    "to this file.",
+                },
+                "collection": {
+                    "type": "string",
+                    "minLength": 1,
+                    "description": "Title of the kind's Notion database / Confluence "
+                    "collection page; defaults to the folder name, capitalised.",
+                },
+                "title_field": {
+                    "type": "string",
+                    "minLength": 1,
+                    "description": "The field holding each record's title.",
+                    "default": "title",
+                },
+                "format": {
+                    "enum": ["markdown", "yaml", "any"],
+                    "description": "File formats records may use: markdown (front matter "
+                    "and body), yaml (fields only) or any.",
+                    "default": "any",
+                },
+            },
+        },
         "target": {
             "type": "object",
             "required": ["type"],
@@ -160,6 +207,8 @@ class Config:
     playbook_dir: Path
     state_dir: Path
     targets: dict[str, Target]
+    registry: Registry = BUILTIN
+    """The playbook's kinds: the built-ins plus the ``kinds:`` section."""
 
     def target(self, name: str | None) -> Target:
         """The target called ``name``; with None, the only target (an error if several)."""
@@ -236,7 +285,7 @@ def parse_config(data: Any, path: Path, positions: Positions | None = None) -> C
     errors = sorted(validator.iter_errors(data), key=lambda e: list(map(str, e.absolute_path)))
     if errors:
         # The deepest error is the most specific (a bad key inside a target, not the target).
-        problem = _schema_problem(max(errors, key=lambda e: len(e.absolute_path)))
+        problem = _schema_problem(_precise(max(errors, key=lambda e: len(e.absolute_path))))
         where = str(path)
         if positions is not None:
             locate = positions.of_key if problem.at_key else positions.of_value
@@ -244,6 +293,12 @@ def parse_config(data: Any, path: Path, positions: Positions | None = None) -> C
             where = f"{path}:{line}:{column}"
         raise ConfigError(f"{where}: {json_path(problem.field)}: {problem.message}")
     base = path.parent
+    try:
+        registry = registry_from_config(data.get("kinds"), base)
+    except KindsError as exc:
+        where = "$." + ".".join(p for p in exc.path if p)
+        extra = f" ({exc.where})" if exc.where else ""
+        raise ConfigError(f"{path}{_line(positions, exc.path)}: {where}: {exc}{extra}") from None
     targets = {
         name: Target(name=name, type=spec["type"], options=dict(spec))
         for name, spec in data["targets"].items()
@@ -253,6 +308,7 @@ def parse_config(data: Any, path: Path, positions: Positions | None = None) -> C
         playbook_dir=(base / data.get("playbook", DEFAULT_PLAYBOOK)).resolve(),
         state_dir=(base / data.get("state_dir", ".prodops-sync/state")).resolve(),
         targets=targets,
+        registry=registry,
     )
 
 
@@ -284,6 +340,17 @@ def find_playbook(start: Path | None = None) -> Path | None:
     return None
 
 
+def _line(positions: Positions | None, path: Any) -> str:
+    """``:LINE:COLUMN`` of the config key at ``path``, when positions are known."""
+    if positions is None:
+        return ""
+    parts = tuple(p for p in path if p != "")
+    # A mistake in a value (a path, a folder) points at the value; in a mapping, at its key.
+    leaf = len(parts) >= 3 and parts[0] == "kinds"
+    line, column = positions.of_value(parts) if leaf else positions.of_key(parts)
+    return f":{line}:{column}"
+
+
 def load_config(path: Path | None = None) -> Config:
     """Load and check the configuration: ``path``, or the nearest ``prodops-sync.yaml`` in the
     working directory or a parent (:func:`find_config`)."""
@@ -311,6 +378,24 @@ def load_config(path: Path | None = None) -> Config:
         raise ConfigError(f"{path}:{exc.line}:{exc.column}: malformed YAML: "
                           f"{exc.message.removeprefix('YAML syntax error: ')}") from None
     return parse_config(data, path, positions)
+
+
+def find_registry(playbook_dir: Path) -> Registry:
+    """The kinds registry of the playbook at ``playbook_dir``: from the ``prodops-sync.yaml``
+    next to it (its parent directory) or in the working directory, when that config names
+    this playbook; otherwise the built-in kinds. Raises :class:`ConfigError` for a broken
+    config."""
+    wanted = playbook_dir.resolve()
+    seen: set[Path] = set()
+    for candidate in (wanted.parent / DEFAULT_CONFIG_NAME, Path.cwd() / DEFAULT_CONFIG_NAME):
+        candidate = candidate.resolve()
+        if candidate in seen or not candidate.is_file():
+            continue
+        seen.add(candidate)
+        config = load_config(candidate)
+        if config.playbook_dir == wanted:
+            return config.registry
+    return BUILTIN
 
 
 @dataclass(frozen=True)

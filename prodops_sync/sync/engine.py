@@ -11,16 +11,17 @@ from __future__ import annotations
 
 import posixpath
 import re
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
-from pathlib import Path, PurePosixPath
+from pathlib import Path
 from typing import Any
 
 from prodops_sync.formats.splice import keep_git_markdown, record_matches
+from prodops_sync.kinds import Registry, use
 from prodops_sync.links import MappingResolver
-from prodops_sync.model import KINDS, KINDS_BY_NAME, Document, KindSpec, content_hash, content_of
+from prodops_sync.model import Document, content_hash, content_of
 from prodops_sync.remotes.base import Remote, RemoteConflict, RemoteEntry
 from prodops_sync.schemas import load_schema
 from prodops_sync.sync.assets import AssetError, AssetSync
@@ -191,14 +192,19 @@ class Engine:
         remote: Remote,
         store: StateStore,
         *,
-        kinds: Sequence[KindSpec] = KINDS,
+        kinds: Registry | None = None,
         progress: ProgressCallback | None = None,
         loader: LocalLoader = load_local,
     ) -> None:
         self.playbook_dir = playbook_dir
         self.remote = remote
         self.store = store
-        self.kinds = tuple(kinds)
+        if kinds is None:
+            from prodops_sync.sync.config import find_registry  # late: config imports jsonschema
+
+            kinds = find_registry(playbook_dir)
+        self.registry = kinds
+        """The playbook's kinds (built-in and the team's); current during every run."""
         self.progress = progress or (lambda _i, _n, _m: None)
         self.loader = loader
         self.state = SyncState(target=store.target)
@@ -213,13 +219,18 @@ class Engine:
     def build_plan(self, *, create_containers: bool = False) -> list[PlanItem]:
         """Read all three sides and classify every document. Makes no remote writes unless
         ``create_containers`` (push on its first run creates the databases / parent pages)."""
+        with use(self.registry):
+            return self._build_plan(create_containers=create_containers)
+
+    def _build_plan(self, *, create_containers: bool) -> list[PlanItem]:
         self.state = self.store.load()
         self.files.load()
         local, self.local_errors = self.loader(self.playbook_dir)
         # An invalid playbook is never pushed, so its first push creates no containers either.
         create = create_containers and not self.local_errors
-        self.remote.prepare(self.state, self.kinds, create=create)
-        entries = self.remote.list_entries(self.state, self.kinds)
+        kinds = self.registry.collection_kinds
+        self.remote.prepare(self.state, kinds, create=create)
+        entries = self.remote.list_entries(self.state, kinds)
         self._assign_keys(entries, local)
         for key, doc in local.items():
             self.resolver.titles[key] = doc.title
@@ -259,10 +270,10 @@ class Engine:
                 continue
             self.entries[key] = entry
         for entry in unkeyed:
-            kind = KINDS_BY_NAME.get(entry.kind)
+            kind = self.registry.get(entry.kind)
             if kind is None or not kind.is_record:
                 continue  # a page added next to singletons: not ours to manage
-            directory = str(PurePosixPath(kind.pattern).parent)
+            directory = kind.directory
             taken = {
                 posixpath.basename(k)
                 for k in [*local, *self.entries, *self.state.docs]
@@ -306,6 +317,10 @@ class Engine:
     def plan(self) -> Report:
         """The plan as a report (no writes). Documents in conflict are listed as outcomes,
         so that a plan with conflicts exits like a push that would skip them."""
+        with use(self.registry):
+            return self._plan()
+
+    def _plan(self) -> Report:
         items = self.build_plan()
         report = Report("plan", items)
         report.outcomes = [
@@ -325,7 +340,7 @@ class Engine:
         """Mirror local changes into the remote. Never overwrites a remote edit it has not
         seen (reported as conflicts) unless ``force`` or an ``on_conflict`` choice (see
         :data:`ON_CONFLICT_PUSH`). ``only`` limits the run to those document keys."""
-        with self._locked(dry_run):
+        with use(self.registry), self._locked(dry_run):
             items = self.build_plan(create_containers=not dry_run)
             if self.local_errors:
                 shown = "\n  ".join(self.local_errors[:10])
@@ -651,7 +666,7 @@ class Engine:
         raise SyncError(f"no playbook file for {name!r}; --accept wiki takes the wiki page")
 
     def _render(self, doc: Document, original: str | None) -> str:
-        kind = KINDS_BY_NAME[doc.kind]
+        kind = self.registry[doc.kind]
         key_order = list(load_schema(kind.name).get("properties", {}))
         return render_document(doc, kind, original, key_order=key_order,
                                remote_label=self.remote.label)
@@ -727,7 +742,7 @@ class Engine:
         (``on_conflict``: see :data:`ON_CONFLICT_PULL`). With ``prune``, files whose pages
         were deleted in the wiki are deleted too, unless more than ``max_delete`` would go
         (a listing that lost pages must not empty the playbook)."""
-        with self._locked(dry_run):
+        with use(self.registry), self._locked(dry_run):
             items = self.build_plan(create_containers=False)
             deletions = sum(1 for i in items if i.pull is PullAction.REPORT_DELETED)
             if prune and not dry_run:
@@ -751,9 +766,8 @@ class Engine:
         for doc in (item.local, item.base):
             if doc is not None and doc.path:
                 return doc.path
-        kind = KINDS_BY_NAME[_kind_of(item)]
-        suffix = ".md" if kind.file_format == "markdown" else ".yaml"
-        return item.key + suffix
+        kind = self.registry[_kind_of(item)]
+        return item.key + (".md" if kind.file_format == "markdown" else ".yaml")
 
     def _pull_one(
         self, item: PlanItem, *, dry_run: bool, prune: bool, prefer: Prefer = None
@@ -828,7 +842,7 @@ class Engine:
     ) -> str:
         """Write ``doc`` into its playbook file (atomically), keeping the file's YAML
         comments and key order; conflicting fields of ``merge`` become conflict blocks."""
-        kind = KINDS_BY_NAME[doc.kind]
+        kind = self.registry[doc.kind]
         relpath = self._path_for(item)
         target = self.playbook_dir / relpath
         original = target.read_text(encoding="utf-8") if target.is_file() else None

@@ -17,8 +17,9 @@ from typing import Any
 from ruamel.yaml import YAML
 from ruamel.yaml.comments import CommentedMap
 
+from prodops_sync.kinds import KindSpec
 from prodops_sync.markdown import canonical
-from prodops_sync.model import Document, KindSpec
+from prodops_sync.model import Document
 from prodops_sync.sync.merge import FieldConflict
 
 _FRONT_MATTER = re.compile(r"\A---[ \t]*\n(.*?\n)?---[ \t]*(?:\n|\Z)", re.DOTALL)
@@ -154,7 +155,7 @@ def render_document(
 ) -> str:
     """The file text for ``doc``: ``original`` (the file as it is now, if any) updated with
     the document's fields and body."""
-    if kind.file_format == "yaml":
+    if kind.format_of(doc.path) == "yaml":
         yaml_text = update_yaml(original or "", doc.fields, key_order)
         return _mark_field_conflicts(yaml_text, conflicts, remote_label)
     front, _body = split_front_matter(original or "")

@@ -11,7 +11,8 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from prodops_sync.model import KINDS, Document
+from prodops_sync.kinds import active
+from prodops_sync.model import Document
 from prodops_sync.playbook.loader import UNREADABLE_CODES, load_playbook
 from prodops_sync.playbook.problems import Problem
 from prodops_sync.validate.rules import RULES, rule_problems
@@ -55,9 +56,9 @@ class Report:
     problems: list[Problem] = field(default_factory=list)
 
     def counts_by_kind(self) -> dict[str, int]:
-        """Number of documents per kind, in the order of ``KINDS`` (kinds with none omitted)."""
+        """Number of documents per kind, in registry order (kinds with none omitted)."""
         counts = Counter(doc.kind for doc in self.documents)
-        return {k.name: counts[k.name] for k in KINDS if counts[k.name]}
+        return {k.name: counts[k.name] for k in active().kinds if counts[k.name]}
 
     @property
     def errors(self) -> int:

@@ -14,17 +14,16 @@ from dataclasses import dataclass
 from typing import Any
 from urllib.parse import urlsplit
 
+from prodops_sync.kinds import active
 from prodops_sync.links import PLAYBOOK_SUFFIXES, split_href
 from prodops_sync.markdown import parse
-from prodops_sync.model import KINDS, KINDS_BY_NAME, Document, key_for_path
+from prodops_sync.model import Document, key_for_path
+from prodops_sync.pages import folder_of
 from prodops_sync.playbook.loader import positions_of
 from prodops_sync.playbook.problems import Problem, Severity, json_path
 from prodops_sync.schemas import ref_fields
 
 Path_ = tuple[str | int, ...]
-
-REQUIRED_SINGLETONS = ("charter", "risks")
-"""Kinds the playbook must contain (the rest are recommended: a warning when missing)."""
 
 
 @dataclass
@@ -76,10 +75,13 @@ def _list(value: Any) -> list[Any]:
 
 def unique_keys_and_titles(pb: Playbook) -> Iterator[Problem]:
     """Keys must be unique ignoring case (wikis and some file systems fold case), and titles
-    unique within a collection (they become page titles)."""
+    unique within a collection (they become page titles); free pages' titles are unique
+    among the pages of one folder (siblings in the wiki)."""
     seen_keys: dict[str, Document] = {}
     seen_titles: dict[tuple[str, str], Document] = {}
-    collection = {k.name: k.collection for k in KINDS}
+    registry = active()
+    collection = {k.name: k.collection for k in registry.kinds}
+    pages = registry.pages
     for doc in sorted(pb.documents, key=lambda d: d.key):
         folded = doc.key.casefold()
         if folded in seen_keys:
@@ -89,6 +91,8 @@ def unique_keys_and_titles(pb: Playbook) -> Iterator[Problem]:
         title = _text(doc.fields.get("title")).casefold()
         if title:
             slot = (collection.get(doc.kind, doc.kind), title)
+            if pages is not None and doc.kind == pages.name:
+                slot = (f"{pages.collection}/{folder_of(doc.key, pages.directory)}", title)
             if slot in seen_titles:
                 yield at_value(doc, ("title",), f"title {doc.fields['title']!r} is already used "
                                f"by {seen_titles[slot].key!r} in the same collection",
@@ -104,10 +108,15 @@ def references_resolve(pb: Playbook) -> Iterator[Problem]:
             value = doc.fields.get(field)
             targets = [(i, v) for i, v in enumerate(value)] if isinstance(value, list) else \
                 [(None, value)] if isinstance(value, str) else []
-            folder = posixpath.dirname(KINDS_BY_NAME[target_kind].pattern)
+            spec = active().get(target_kind)
+            if spec is None:
+                continue  # the config refuses x-refs to unknown kinds; nothing to resolve
+            shape = rf"{re.escape(spec.directory)}/[^/].*" if spec.nested else \
+                rf"{re.escape(spec.directory)}/[^/]+" if spec.is_record else \
+                re.escape(key_for_path(spec.pattern))
             for index, target in targets:
                 path: Path_ = (field,) if index is None else (field, index)
-                if not re.fullmatch(rf"{re.escape(folder)}/[a-z0-9][a-z0-9-]*", target):
+                if not re.fullmatch(shape, target):
                     continue  # malformed keys are reported by the schema
                 found = pb.by_key.get(target)
                 if (found is not None and found.kind == target_kind) or target in pb.unloaded:
@@ -200,12 +209,14 @@ def charter_complete(pb: Playbook) -> Iterator[Problem]:
 
 
 def required_documents(pb: Playbook) -> Iterator[Problem]:
-    """The charter and risks.yaml exist; other singleton kinds are recommended."""
+    """The charter and risks.yaml exist (unless switched off); other singleton kinds are
+    recommended."""
     present = {d.kind for d in pb.documents}
-    for spec in KINDS:
+    registry = active()
+    for spec in registry.kinds:
         if spec.is_record or spec.name in present or key_for_path(spec.pattern) in pb.unloaded:
             continue
-        required = spec.name in REQUIRED_SINGLETONS
+        required = spec.name in registry.required()
         yield Problem(spec.pattern, 1, 1, "$", f"the playbook has no {spec.pattern}",
                       "error" if required else "warning", f"{spec.name}-missing")
 

@@ -8,19 +8,25 @@ from typing import Any
 from jsonschema import Draft202012Validator
 from jsonschema.exceptions import ValidationError
 
+from prodops_sync.kinds import Registry, active
 from prodops_sync.model import Document
 from prodops_sync.playbook.loader import positions_of
 from prodops_sync.playbook.problems import Problem, json_path
-from prodops_sync.schemas import load_schema
 
 _MAX_REPR = 80
 
 
-@cache
 def validator_for(kind: str) -> Draft202012Validator:
-    """A cached 2020-12 validator for ``kind``, checking ``format`` (dates) too."""
+    """A cached 2020-12 validator for ``kind`` of the current registry, checking ``format``
+    (dates) too."""
+    return _validator(active(), kind)
+
+
+@cache
+def _validator(registry: Registry, kind: str) -> Draft202012Validator:
+    # Keyed by registry too: two playbooks may each declare a kind "okr" with its own schema.
     return Draft202012Validator(
-        load_schema(kind), format_checker=Draft202012Validator.FORMAT_CHECKER
+        registry.schema(kind), format_checker=Draft202012Validator.FORMAT_CHECKER
     )
 
 

@@ -33,8 +33,11 @@ from typing import Any
 
 import yaml
 
-from prodops_sync.model import KINDS, content_hash
+from prodops_sync.kinds import BUILTIN
+from prodops_sync.model import content_hash
 from prodops_sync.standins.server import StandinServer
+
+KINDS = BUILTIN.collection_kinds
 
 REPO = Path(__file__).resolve().parents[2]
 TOKEN_ENV = "PRODOPS_TEST_TOKEN"

@@ -31,9 +31,9 @@ from prodops_sync.formats.confluence.conventions import (
     bare_autolink,
 )
 from prodops_sync.formats.confluence.xml import Element, Source, parse_storage
+from prodops_sync.kinds import kind_for_path
 from prodops_sync.links import LinkResolver, href_for
 from prodops_sync.markdown import canonical
-from prodops_sync.model import kind_for_path
 
 _PUNCT = re.compile("([" + re.escape(string.punctuation) + "])")
 _TRAILING_WS = re.compile(r"[ \t]+\n")

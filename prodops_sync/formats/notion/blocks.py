@@ -66,9 +66,9 @@ from prodops_sync.formats.notion.richtext import (
     rich_text_to_runs,
     runs_to_rich_text,
 )
+from prodops_sync.kinds import kind_for_path
 from prodops_sync.links import LinkResolver, href_for, split_href
 from prodops_sync.markdown import canonical, parse
-from prodops_sync.model import kind_for_path
 
 Block = dict[str, Any]
 
