@@ -393,9 +393,10 @@ def _load_team_schema(kind: KindSpec, path: KindsPath) -> dict[str, Any]:
         raise KindsError(f"schema file {shown!r} must describe an object "
                          '("type": "object" with "properties")', path)
     if kind.title_field not in schema["properties"]:
+        where = path if kind.title_field == "title" else (*path[:-1], "title_field")
         raise KindsError(
             f"schema file {shown!r} has no {kind.title_field!r} property (the page title); "
-            "add it, or name the title field with title_field", path)
+            "add it, or name the title field with title_field", where)
     return schema
 
 

@@ -104,6 +104,7 @@ def validate(paths: tuple[Path, ...], fmt: str, strict: bool) -> None:
     Exit status: 0 valid, 1 invalid (errors; warnings too with --strict), 2 usage error or
     unreadable input.
     """
+    _registry.cache_clear()  # a config edited between two runs in one process counts
     worst = 0
     reports: list[tuple[Report, str]] = []
     for root in _roots(paths):

@@ -340,6 +340,17 @@ def find_playbook(start: Path | None = None) -> Path | None:
     return None
 
 
+def _precise(err: jsonschema.ValidationError) -> jsonschema.ValidationError:
+    """For a ``kinds:`` entry that is neither a boolean nor a valid kind, the error of the
+    kind branch (``format: docx`` is not one of ...) rather than "not valid under any"."""
+    if err.validator == "oneOf" and isinstance(err.instance, dict) and err.context:
+        branch = [e for e in err.context if e.relative_schema_path and
+                  e.relative_schema_path[0] == 1]
+        if branch:
+            return max(branch, key=lambda e: len(e.absolute_path))
+    return err
+
+
 def _line(positions: Positions | None, path: Any) -> str:
     """``:LINE:COLUMN`` of the config key at ``path``, when positions are known."""
     if positions is None:

@@ -226,6 +226,9 @@ class Engine:
         self.state = self.store.load()
         self.files.load()
         local, self.local_errors = self.loader(self.playbook_dir)
+        # Free pages sync as a page tree, not through the collections below.
+        local = {k: d for k, d in local.items() if d.kind in self.registry and
+                 not self.registry[d.kind].is_page}
         # An invalid playbook is never pushed, so its first push creates no containers either.
         create = create_containers and not self.local_errors
         kinds = self.registry.collection_kinds
