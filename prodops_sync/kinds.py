@@ -255,7 +255,15 @@ class Registry:
             known = ", ".join(sorted(self.by_name))
             raise KeyError(f"unknown kind {name!r} (known: {known})")
         if kind.name in self.schemas:
-            return json.loads(json.dumps(self.schemas[kind.name]))
+            schema: dict[str, Any] = json.loads(json.dumps(self.schemas[kind.name]))
+            if kind.title_field != "title":
+                # Mark the title field for the converters (Notion's title property), and a
+                # field that merely happens to be called "title" as an ordinary one.
+                props = schema["properties"]
+                props[kind.title_field] = {**props[kind.title_field], "x-title": True}
+                if isinstance(props.get("title"), dict):
+                    props["title"] = {**props["title"], "x-title": False}
+            return schema
         from prodops_sync.schemas import builtin_schema_text  # late: schemas imports us
 
         loaded: dict[str, Any] = json.loads(builtin_schema_text(kind.schema))

@@ -92,6 +92,45 @@ Terms we use: *activation*, *tier*, *ritual*.
 """
 
 
+TEAM_KINDS = {
+    "okr": {"dir": "okrs", "schema": "schemas/okr.schema.json", "collection": "OKRs"},
+    "service": {"dir": "services", "schema": "schemas/service.schema.json",
+                "title_field": "name", "format": "yaml"},
+}
+
+FILES = {
+    "okrs/activation.md": OKR,
+    "services/billing.yaml": SERVICE,
+    "pages/guides/onboarding.md": ONBOARDING,
+    "pages/guides/index.md": GUIDES_INDEX,
+    "pages/runbooks/billing.md": BILLING_RUNBOOK,
+    "pages/glossary.md": GLOSSARY,
+}
+
+
+def add_team_content(root: Path) -> None:
+    """Add the team kinds (schemas, ``kinds:`` in the config) and their records and free
+    pages to the repository at ``root`` (which has a playbook and a config already)."""
+    import yaml
+
+    (root / "schemas").mkdir(exist_ok=True)
+    for name in ("okr.schema.json", "service.schema.json"):
+        shutil.copy(SCHEMAS / name, root / "schemas" / name)
+    config_path = root / "prodops-sync.yaml"
+    config = yaml.safe_load(config_path.read_text(encoding="utf-8"))
+    config["kinds"] = TEAM_KINDS
+    config_path.write_text(yaml.safe_dump(config, sort_keys=False), encoding="utf-8")
+    write_files(root / "playbook", FILES)
+
+
+def write_files(playbook: Path, files: dict[str, str]) -> None:
+    """Write ``files`` (playbook path -> text) under ``playbook``."""
+    for rel, text in files.items():
+        path = playbook / rel
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(text, encoding="utf-8")
+
+
 def make_repo(
     base: Path, *, notion_url: str = "http://127.0.0.1:9", confluence_url: str =
     "http://127.0.0.1:9/wiki", root_page: str = "0" * 32,
@@ -107,16 +146,5 @@ def make_repo(
                       root_page=root_page),
         encoding="utf-8",
     )
-    files = {
-        "okrs/activation.md": OKR,
-        "services/billing.yaml": SERVICE,
-        "pages/guides/onboarding.md": ONBOARDING,
-        "pages/guides/index.md": GUIDES_INDEX,
-        "pages/runbooks/billing.md": BILLING_RUNBOOK,
-        "pages/glossary.md": GLOSSARY,
-    }
-    for rel, text in files.items():
-        path = base / "playbook" / rel
-        path.parent.mkdir(parents=True, exist_ok=True)
-        path.write_text(text, encoding="utf-8")
+    write_files(base / "playbook", FILES)
     return base

@@ -376,7 +376,7 @@ class ConfluenceRemote(HttpRemote):
 
     def _create_collection_page(self, collection: str, kind: KindSpec, root: str) -> str:
         schema = load_schema(kind.name)
-        columns = [heading_for(n) for n in schema.get("properties", {}) if n != "title"]
+        columns = [heading_for(n) for n in schema.get("properties", {}) if n != kind.title_field]
         report = details_summary_macro(
             collection_label(kind.name),
             headings=columns[:REPORT_COLUMNS],
@@ -531,7 +531,7 @@ class ConfluenceRemote(HttpRemote):
             load_schema(kind.name),
             label=collection_label(kind.name),
             resolver=links,
-            omit=("title",),
+            omit=(kind.title_field,),  # the page title holds it
         )
 
     def _render(self, doc: Document, links: LinkResolver) -> tuple[str, dict[str, Any]]:

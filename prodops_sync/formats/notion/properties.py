@@ -6,7 +6,8 @@ named exactly like the field, so that the mapping is obvious and reversible):
 =============================================  =================================================
 JSON Schema                                    Notion property
 =============================================  =================================================
-the ``title`` field                            the title property, named :data:`TITLE_PROPERTY`
+the ``title`` field (or the one marked         the title property, named :data:`TITLE_PROPERTY`
+``"x-title": true`` by the kinds registry)
 string with ``enum``                           ``select`` with the enum values as options
 array whose items have ``enum``                ``multi_select`` with those options
 string with ``format: date`` / ``date-time``   ``date`` (the ISO string is kept as written)
@@ -45,7 +46,7 @@ Schema = dict[str, Any]
 
 def property_type(name: str, prop: Schema, relations: dict[str, str] | None = None) -> str:
     """The Notion property type a schema property maps to."""
-    if name == "title":
+    if prop.get("x-title", name == "title"):
         return "title"
     ref = prop.get("x-ref")
     if ref and relations and ref in relations:
