@@ -134,7 +134,8 @@ def test_switching_off_a_kind_others_refer_to_is_a_config_error(repo: Path) -> N
         ("title_field: name", "title_field: label",
          r"prodops-sync.yaml:10:18: \$\.kinds\.service\.title_field: .*no 'label' property"),
         ("format: yaml", "format: docx",
-         r"prodops-sync.yaml:11:13: \$\.kinds\.service\.format: 'docx' is not one of"),
+         r"prodops-sync.yaml:11:13: \$\.kinds\.service\.format: 'docx' is not allowed; "
+         "use one of: markdown, yaml, any"),
     ],
 )
 def test_config_errors_name_file_and_line(repo: Path, old: str, new: str, message: str) -> None:
