@@ -14,7 +14,7 @@ import posixpath
 from typing import Protocol
 from urllib.parse import urlsplit
 
-from prodops_sync.kinds import kind_for_path
+from prodops_sync.kinds import active, kind_for_path
 
 PLAYBOOK_SUFFIXES = (".md", ".yaml")
 
@@ -62,6 +62,9 @@ class MappingResolver:
     ) -> None:
         self.urls = dict(urls or {})
         self.titles = dict(titles or {})
+        self.paths: dict[str, str] = {}
+        """Key -> file path of the local documents, so that a link read back from the wiki
+        names the file as it is (``okrs/x.yaml`` for a kind that allows .md and .yaml)."""
         self.assets: dict[str, str] = {}
         """Asset key -> wiki reference (upload id / attachment file name)."""
         self.remote_assets: dict[str, str] = {}
@@ -112,6 +115,19 @@ def split_href(current_key: str, href: str) -> tuple[str, str, str] | None:
     if kind_for_path(joined) is None:
         return None
     return joined[: -len(suffix)], suffix, parts.fragment
+
+
+def suffix_for(key: str, resolver: object | None = None) -> str:
+    """The file suffix a link to document ``key`` uses: that of its file when the resolver
+    (or the resolver it wraps) knows the local files, else that of a new file of its kind."""
+    seen = 0
+    while resolver is not None and seen < 8:  # wrappers (TitleResolver) hold the engine's
+        paths = getattr(resolver, "paths", None)
+        if isinstance(paths, dict) and key in paths:
+            return posixpath.splitext(paths[key])[1]
+        resolver, seen = getattr(resolver, "inner", None), seen + 1
+    path = active().path_for_key(key)
+    return posixpath.splitext(path)[1] if path else ".md"
 
 
 def href_for(current_key: str, target_key: str, suffix: str = ".md", fragment: str = "") -> str:

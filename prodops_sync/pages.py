@@ -45,6 +45,14 @@ def child_key(parent: str | None, stem: str, root: str, *, has_children: bool) -
     return f"{folder}/{stem}/{INDEX}" if has_children else f"{folder}/{stem}"
 
 
+def page_depth(key: str, root: str) -> int:
+    """How many pages lie above page ``key`` in the tree (0 directly under the root)."""
+    depth, parent = 0, parent_key(key, root)
+    while parent is not None:
+        depth, parent = depth + 1, parent_key(parent, root)
+    return depth
+
+
 def stem_of(key: str, root: str) -> str:
     """The name of a page inside its parent folder (``pages/guides/index`` -> ``guides``)."""
     if posixpath.basename(key) == INDEX and posixpath.dirname(key) != root:

@@ -36,7 +36,7 @@ def test_init_then_validate_passes(tmp_path: Path) -> None:
     assert (tmp_path / ".gitignore").read_text() == ".prodops-sync/\n"
     code, out = run("validate", "--strict", str(tmp_path / "playbook"))
     assert code == 0, out
-    assert "8 documents valid" in out
+    assert "9 documents valid" in out
 
 
 def test_init_in_current_directory_then_validate(tmp_path: Path) -> None:
@@ -56,7 +56,9 @@ def test_init_example_copies_the_example_playbook(tmp_path: Path) -> None:
     code, out = run("init", "--example", str(tmp_path))
     assert code == 0, out
     example = tree(example_playbook_dir())
-    assert tree(tmp_path / "playbook") == example
+    written = tree(tmp_path / "playbook")
+    assert written.pop("pages/onboarding.md").startswith("# Welcome to product ops\n")
+    assert written == example
     code, out = run("validate", str(tmp_path / "playbook"))
     assert code == 0, out
 
@@ -237,7 +239,7 @@ def test_validate_works_from_any_subdirectory(tmp_path: Path,
         monkeypatch.chdir(where)
         code, out = run("validate")
         assert code == 0, out
-        assert out.startswith(f"{shown}: 8 documents valid")
+        assert out.startswith(f"{shown}: 9 documents valid")
     # a typo in the configuration is reported from anywhere too, with file:line
     (tmp_path / "prodops-sync.yaml").write_text(
         (tmp_path / "prodops-sync.yaml").read_text().replace("playbook: playbook", "playbok: p"))
@@ -253,3 +255,27 @@ def test_validate_outside_any_project_says_what_to_do(tmp_path: Path,
     assert code == 2
     assert "no playbook/ directory and no prodops-sync.yaml" in out
     assert "pass the playbook directory" in out
+
+
+def test_init_scaffolds_an_onboarding_page_and_a_commented_kind(tmp_path: Path) -> None:
+    from prodops_sync.kinds import use
+    from prodops_sync.playbook.loader import load_playbook
+
+    assert run("init", str(tmp_path))[0] == 0
+    config = tmp_path / "prodops-sync.yaml"
+    with use(load_config(config).registry):  # the example is commented out: built-ins only
+        pages = [d for d in load_playbook(tmp_path / "playbook").documents if d.kind == "page"]
+    assert [(d.key, d.title) for d in pages] == [("pages/onboarding", "Welcome to product ops")]
+    text = config.read_text()
+    assert "# kinds:\n#   okr:\n#     dir: okrs" in text
+    # Uncommented (with a schema for the records), the example is a working configuration.
+    lines = text.splitlines()
+    start = lines.index("# kinds:")
+    uncommented = [ln[2:] if i >= start else ln for i, ln in enumerate(lines)]
+    config.write_text("\n".join(uncommented) + "\n")
+    (tmp_path / "schemas").mkdir()
+    (tmp_path / "schemas/okr.schema.json").write_text(
+        '{"type": "object", "required": ["title"], "properties": {"title": {"type": "string"}}}')
+    registry = load_config(config).registry
+    assert "okr" in registry and "release-tier" not in registry
+    assert registry["okr"].patterns == ("okrs/*.md", "okrs/*.yaml")

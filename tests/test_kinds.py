@@ -214,3 +214,14 @@ def test_docgen_lists_team_kinds_of_the_repo(repo: Path) -> None:
     assert "## page" in text
     with use(load_config(repo / "prodops-sync.yaml").registry):
         assert not docgen.undocumented_fields(text)
+
+
+def test_validate_a_page_file_named_like_a_singleton(repo: Path,
+                                                    monkeypatch: pytest.MonkeyPatch) -> None:
+    page = repo / "playbook/pages/team/charter.md"
+    page.parent.mkdir()
+    page.write_text("# Our team charter\n\nWhat the team owns.\n")
+    monkeypatch.chdir(repo)
+    result = CliRunner().invoke(main, ["validate", "playbook/pages/team/charter.md"])
+    assert result.exit_code == 0, result.output
+    assert "page 7" in result.output  # validated as a page of the playbook, not a charter

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import click
 
-from prodops_sync.kinds import Registry, use
+from prodops_sync.kinds import BUILTIN, Registry, use
 from prodops_sync.validate import Report, check_playbook
 from prodops_sync.validate.report import format_github, format_json, format_text, step_summary
 
@@ -36,12 +36,19 @@ def playbook_root_for(path: Path) -> Path | None:
     """The playbook directory containing the file ``path``: the nearest ancestor under which
     the file's relative path is a playbook file kind (``rituals/x.md`` -> its grandparent),
     with that playbook's kinds (a team kind's folder counts too)."""
+    from prodops_sync.sync.config import DEFAULT_PLAYBOOK
+
     absolute = path.absolute()
-    for ancestor in absolute.parents:
-        relative = absolute.relative_to(ancestor).as_posix()
-        if _registry(ancestor).for_path(relative) is not None:
+    found = [
+        ancestor for ancestor in absolute.parents
+        if _registry(ancestor).for_path(absolute.relative_to(ancestor).as_posix()) is not None
+    ]
+    # pages/team/charter.md looks like a charter under pages/team: prefer a directory a
+    # config names as its playbook, or one called playbook, over the nearest match.
+    for ancestor in found:
+        if ancestor.name == DEFAULT_PLAYBOOK or _registry(ancestor) is not BUILTIN:
             return ancestor
-    return None
+    return found[0] if found else None
 
 
 @cache

@@ -49,6 +49,8 @@ class RemoteEntry:
     splice: dict[str, Any] | None = None
     """After a write: the per-block base of what the page now holds (see
     ``DocState.splice``), when the remote splices bodies block by block."""
+    parent: str = ""
+    """For free pages: the id of the page this one sits under (the page tree)."""
 
 
 class Remote(ABC):

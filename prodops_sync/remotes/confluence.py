@@ -59,6 +59,7 @@ from prodops_sync.formats.splice import Block, join_markdown
 from prodops_sync.kinds import KindSpec, active, collections
 from prodops_sync.links import LinkResolver
 from prodops_sync.model import Document
+from prodops_sync.pages import parent_key
 from prodops_sync.remotes.base import HttpRemote, RemoteConflict, RemoteEntry, RemoteError
 from prodops_sync.remotes.confluence_titles import (
     PageTitles,
@@ -284,6 +285,9 @@ class ConfluenceRemote(HttpRemote):
     def prepare(self, state: SyncState, kinds: Sequence[KindSpec], *, create: bool) -> None:
         groups = collections(kinds)
         records = [c for c, members in groups.items() if _is_record_collection(members)]
+        # Free pages live in a tree under a plain page of their own ("Pages").
+        trees = [k.collection for k in kinds if k.is_page]
+        records += trees
         self.titles.reserved.update(records)
         if ROOT_COLLECTION not in state.containers:
             state.containers[ROOT_COLLECTION] = self._find_root()
@@ -293,6 +297,8 @@ class ConfluenceRemote(HttpRemote):
         for collection in missing:
             if collection in existing:
                 state.containers[collection] = existing[collection]
+            elif create and collection in trees:
+                state.containers[collection] = self._create_tree_page(collection, root)
             elif create:
                 state.containers[collection] = self._create_collection_page(
                     collection, groups[collection][0], root
@@ -397,6 +403,25 @@ class ConfluenceRemote(HttpRemote):
         )
         return str(page) if isinstance(page, str) else str(page["id"])
 
+    def _create_tree_page(self, title: str, root: str) -> str:
+        """The page free pages nest under: it lists its children (the children macro)."""
+        body = {
+            "type": "page",
+            "title": title,
+            "space": {"key": self.space},
+            "ancestors": [{"id": root}],
+            "body": {"storage": {"value": '<ac:structured-macro ac:name="children" '
+                                          'ac:schema-version="2" />',
+                                 "representation": "storage"}},
+        }
+        page = self._call(
+            f"create page {title!r}",
+            lambda: self.client.post(f"{API}/content", data=body),
+            write=True,
+            before_retry=lambda: self._find_collection_pages(root, [title]).get(title),
+        )
+        return str(page) if isinstance(page, str) else str(page["id"])
+
     # -- listing ---------------------------------------------------------------------------
 
     def _search(self, cql: str, expand: str) -> list[dict[str, Any]]:
@@ -432,13 +457,20 @@ class ConfluenceRemote(HttpRemote):
         groups = collections(kinds)
         self.containers = dict(state.containers)
         by_parent = {state.containers[c]: c for c in groups if c in state.containers}
+        trees = {state.containers[k.collection]: k for k in kinds
+                 if k.is_page and k.collection in state.containers}
         cql = f"space = {_cql_string(self.space)} and ancestor = {root} and type = page"
         entries: list[RemoteEntry] = []
         for content in self._search(cql, LIST_EXPAND):
-            if str(content["id"]) in by_parent:
+            if str(content["id"]) in by_parent or str(content["id"]) in trees:
                 continue  # a collection page
             ancestors = content.get("ancestors") or []
             parent = str(ancestors[-1]["id"]) if ancestors else ""
+            tree = next((trees[str(a.get("id"))] for a in ancestors
+                         if str(a.get("id")) in trees), None)
+            if tree is not None:
+                entries.append(self._tree_entry(content, tree, parent))
+                continue
             collection = by_parent.get(parent)
             if collection is None:
                 continue  # deeper in the tree (a sub-page of a record): not a document
@@ -473,6 +505,30 @@ class ConfluenceRemote(HttpRemote):
             url=self._url_of(content),
         )
 
+    def _tree_entry(self, content: Mapping[str, Any], kind: KindSpec, parent: str) -> RemoteEntry:
+        """A listing entry for a free page (any depth below the tree's page). The key it
+        carries is a hint only: the engine keys free pages by their place in the tree."""
+        key = _key_of(content)
+        if key is not None and not (kind_of_key(key) or kind).is_page:
+            key = None
+        title = str(content.get("title", ""))
+        page_id = str(content["id"])
+        if key is None:
+            self._unkeyed[page_id] = title
+            self.titles.reserved.add(title)
+        else:
+            self.titles.pages[key] = title
+        self._parents[page_id] = parent
+        return RemoteEntry(
+            remote_id=page_id,
+            key=key,
+            kind=kind.name,
+            title=doc_title(title, kind.collection),
+            marker=str((content.get("version") or {}).get("number", "")),
+            url=self._url_of(content),
+            parent=parent,
+        )
+
     def _url_of(self, content: Mapping[str, Any]) -> str:
         links = content.get("_links") or {}
         webui = str(links.get("webui", ""))
@@ -501,10 +557,10 @@ class ConfluenceRemote(HttpRemote):
         storage = str(((content.get("body") or {}).get("storage") or {}).get("value", ""))
         links = TitleResolver(resolver, self.titles)
         try:
-            properties, rest = split_page(storage, page=title)
+            properties, rest = ("", storage) if kind.is_page else split_page(storage, page=title)
             fields = fields_from_storage(
                 properties, load_schema(kind.name), resolver=links, page=title
-            )
+            ) if properties else {}
             fields = {kind.title_field: doc_title(title, kind.collection), **fields}
             if kind.file_format == "markdown":
                 blocks = read_blocks(rest, current_key=key, resolver=links, page=title)
@@ -526,6 +582,8 @@ class ConfluenceRemote(HttpRemote):
 
     @staticmethod
     def _properties(kind: KindSpec, fields: Mapping[str, Any], links: LinkResolver) -> str:
+        if kind.is_page:
+            return ""  # a free page has no fields but its title: the body only
         return fields_to_storage(
             dict(fields),
             load_schema(kind.name),
@@ -571,7 +629,7 @@ class ConfluenceRemote(HttpRemote):
 
     def create(self, doc: Document, state: SyncState, resolver: LinkResolver) -> RemoteEntry:
         kind = active()[doc.kind]
-        container = state.containers[kind.collection]
+        container = self._parent_for(doc, kind, state)
         links = TitleResolver(resolver, self.titles)
         storage, record = self._render(doc, links)
         for _ in range(2):
@@ -676,7 +734,20 @@ class ConfluenceRemote(HttpRemote):
         raise AssertionError("unreachable")  # pragma: no cover
 
     def _expected_parent(self, kind: KindSpec) -> str | None:
+        if kind.is_page:
+            return None  # a free page moved in the wiki stays there; pull moves its file
         return self.containers.get(kind.collection)
+
+    def _parent_for(self, doc: Document, kind: KindSpec, state: SyncState) -> str:
+        """The page a new page goes under: its collection page, or for a free page its
+        parent page (created first: the engine pushes parents before children)."""
+        parent = parent_key(doc.key, kind.directory) if kind.is_page else None
+        if parent is None:
+            return state.containers[kind.collection]
+        recorded = state.docs.get(parent)
+        if recorded is None or not recorded.remote_id:
+            raise RemoteError(f"confluence: the parent page of {doc.key} has no page yet")
+        return recorded.remote_id
 
     def _put(
         self, entry: RemoteEntry, title: str, storage: str, container: str | None

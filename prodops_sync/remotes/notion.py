@@ -42,6 +42,7 @@ from prodops_sync.formats.notion.requests import AppendStep, plan_append_request
 from prodops_sync.kinds import KindSpec, active, collections
 from prodops_sync.links import LinkResolver
 from prodops_sync.model import Document, content_hash
+from prodops_sync.pages import parent_key
 from prodops_sync.remotes.base import HttpRemote, RemoteConflict, RemoteEntry, RemoteError
 from prodops_sync.remotes.files import download
 from prodops_sync.remotes.notion_diff import Delete, Insert, Op, Update, cheapest_ops
@@ -137,6 +138,7 @@ class NotionRemote(HttpRemote):
         self.clock = clock
         self._pages: dict[str, dict[str, Any]] = {}
         self._bot: str | None = None
+        self._page_blocks: dict[str, list[dict[str, Any]]] = {}  # free page -> its blocks
 
     @classmethod
     def from_target(
@@ -197,6 +199,9 @@ class NotionRemote(HttpRemote):
         return props
 
     def prepare(self, state: SyncState, kinds: Sequence[KindSpec], *, create: bool) -> None:
+        for kind in kinds:
+            if kind.is_page and kind.collection not in state.containers:
+                self._prepare_pages_root(state, kind.collection, create=create)
         missing = [c for c in collections(kinds) if c not in state.containers]
         existing = self._find_databases() if missing else {}
         for collection, members in collections(kinds).items():
@@ -258,6 +263,10 @@ class NotionRemote(HttpRemote):
 
     def list_entries(self, state: SyncState, kinds: Sequence[KindSpec]) -> list[RemoteEntry]:
         entries: list[RemoteEntry] = []
+        for kind in kinds:
+            root = state.containers.get(kind.collection) if kind.is_page else None
+            if root:
+                entries.extend(self._list_page_tree(root, kind))
         for collection, members in collections(kinds).items():
             ds_id = state.containers.get(collection)
             if not ds_id:
@@ -364,6 +373,8 @@ class NotionRemote(HttpRemote):
         return load_schema(kind)
 
     def fetch(self, entry: RemoteEntry, key: str, resolver: LinkResolver) -> Document:
+        if active()[entry.kind].is_page:
+            return self._fetch_free_page(entry, key, resolver)
         page = self._pages.get(entry.remote_id) or self._read(
             "read page", lambda: self.client.pages.retrieve(entry.remote_id)
         )
@@ -399,17 +410,11 @@ class NotionRemote(HttpRemote):
 
     def create(self, doc: Document, state: SyncState, resolver: LinkResolver) -> RemoteEntry:
         kind = active()[doc.kind]
-        ds_id = state.containers[kind.collection]
         blocks = to_blocks(doc.body, current_key=doc.key, resolver=resolver)
-        steps = plan_append_requests(blocks, "root")
-        refers_to_first = any(
-            getattr(s.parent, "step", None) == 0 or getattr(s.after, "step", None) == 0
-            for s in steps[1:]
-        )
-        first: list[dict[str, Any]] = []
-        if steps and steps[0].parent == "root" and steps[0].after is None and not refers_to_first:
-            first = steps[0].children
-            steps = steps[1:]
+        if kind.is_page:
+            return self._create_free_page(doc, kind, state, blocks)
+        ds_id = state.containers[kind.collection]
+        first, steps = _first_step(plan_append_requests(blocks, "root"))
         page = self._write(
             f"create page {doc.title!r}",
             lambda: self.client.pages.create(
@@ -449,7 +454,16 @@ class NotionRemote(HttpRemote):
         self, entry: RemoteEntry, doc: Document, current: Document | None, resolver: LinkResolver
     ) -> RemoteEntry:
         current = self._recheck(entry, doc, current, resolver)
-        if current.fields != doc.fields or entry.key != doc.key:
+        kind = active()[doc.kind]
+        if kind.is_page:
+            if current.title != doc.title:
+                self._write(
+                    f"rename page {current.title!r}",
+                    lambda: self.client.pages.update(
+                        entry.remote_id, properties={"title": {"title": _rich(doc.title)}}
+                    ),
+                )
+        elif current.fields != doc.fields or entry.key != doc.key:
             new_props = self._page_properties(doc)
             old_props = self._page_properties(
                 Document(entry.key or "", doc.kind, current.fields)
@@ -465,7 +479,9 @@ class NotionRemote(HttpRemote):
         for op in ops:
             self._apply(op)
         page = self._read("read page", lambda: self.client.pages.retrieve(entry.remote_id))
-        return self._entry(page, [active()[doc.kind]]) or _fail(doc)
+        if kind.is_page:
+            return self._free_page_entry(page, kind, entry.parent, doc.key)
+        return self._entry(page, [kind]) or _fail(doc)
 
     def _recheck(
         self, entry: RemoteEntry, doc: Document, expected: Document | None, resolver: LinkResolver
@@ -539,6 +555,11 @@ class NotionRemote(HttpRemote):
         )
 
     def adopt(self, entry: RemoteEntry, key: str) -> RemoteEntry:
+        if active()[entry.kind].is_page:
+            # A free page is a plain page: no property to hold a key. Its identity is its
+            # page id in the state (see prodops_sync/sync/pagetree.py).
+            entry.key = key
+            return entry
         page = self._write(
             f"store key on {entry.title!r}",
             lambda: self.client.pages.update(
@@ -546,6 +567,168 @@ class NotionRemote(HttpRemote):
             ),
         )
         return self._entry(page, [active()[entry.kind]]) or entry
+
+    # -- free pages ------------------------------------------------------------------------
+    # Free pages are ordinary pages (not database rows) in a tree under the page "Pages"
+    # below the root page. They have no properties besides the title, so no sync key: the
+    # engine identifies them by page id (state) and by title under their parent.
+
+    def _prepare_pages_root(self, state: SyncState, title: str, *, create: bool) -> None:
+        """Find (or with ``create``, create) the page ``title`` under the root page."""
+        found = self._find_child_page(self.root_page, title)
+        if found is None and create:
+            page = self._write(
+                f"create page {title!r}",
+                lambda: self.client.pages.create(
+                    parent={"type": "page_id", "page_id": self.root_page},
+                    properties={"title": {"title": _rich(title)}},
+                ),
+                before_retry=lambda: self._find_child_page(self.root_page, title),
+            )
+            found = str(page["id"])
+        if found is not None:
+            state.containers[title] = found
+
+    def _find_child_page(self, parent_id: str, title: str) -> str | None:
+        """The id of the first live sub-page of ``parent_id`` titled ``title`` (one listing
+        of the parent's children): how a create whose answer was lost, or a lost state
+        file, finds the page instead of making a second one."""
+        for block in self._list_children(parent_id):
+            if block.get("type") == "child_page" and not block.get("in_trash") and \
+                    (block.get("child_page") or {}).get("title") == title:
+                return str(block["id"])
+        return None
+
+    def _list_page_tree(self, root: str, kind: KindSpec) -> list[RemoteEntry]:
+        """Every page below ``root``, breadth first: one children listing per page that has
+        content (which also gives its top-level blocks, kept for :meth:`fetch`)."""
+        entries: list[RemoteEntry] = []
+        queue = [root]
+        seen = {root}
+        while queue:
+            parent = queue.pop(0)
+            children = self._list_children(parent)
+            if parent != root:
+                self._page_blocks[parent] = [
+                    b for b in children if b.get("type") not in _NOT_CONTENT
+                ]
+            for block in children:
+                if block.get("type") != "child_page" or block.get("in_trash"):
+                    continue
+                page_id = str(block["id"])
+                if page_id in seen:
+                    continue
+                seen.add(page_id)
+                marker, unsettled = self._marker(block)
+                entries.append(RemoteEntry(
+                    remote_id=page_id,
+                    key=None,
+                    kind=kind.name,
+                    title=str((block.get("child_page") or {}).get("title", "")),
+                    marker=marker,
+                    url=_page_url(page_id),
+                    maybe_changed=unsettled,
+                    parent=parent,
+                ))
+                if block.get("has_children"):
+                    queue.append(page_id)
+                else:
+                    self._page_blocks[page_id] = []
+        return entries
+
+    def _fetch_free_page(self, entry: RemoteEntry, key: str, resolver: LinkResolver) -> Document:
+        page = self._pages.get(entry.remote_id)
+        title = _title_of(page) if page is not None else entry.title
+        where = f"notion: page {title!r} ({entry.url})"
+        try:
+            blocks = self._page_blocks.pop(entry.remote_id, None)
+            if blocks is None:
+                blocks = [b for b in self._list_children(entry.remote_id)
+                          if b.get("type") not in _NOT_CONTENT]
+            for block in blocks:
+                kind = block.get("type", "")
+                if block.get("has_children") and kind not in _NOT_CONTENT and \
+                        "children" not in block.get(kind, {}):
+                    block.setdefault(kind, {})["children"] = self.read_tree(block["id"])
+            body = from_blocks(blocks, current_key=key, resolver=resolver)
+        except ValueError as exc:
+            raise RemoteError(f"{where}: {exc}") from None
+        except RecursionError:
+            raise RemoteError(
+                f"{where}: blocks are nested too deeply to convert; flatten the page in Notion"
+            ) from None
+        return Document(key, entry.kind, {"title": title}, body, extra={"blocks": blocks})
+
+    def _create_free_page(
+        self, doc: Document, kind: KindSpec, state: SyncState, blocks: list[dict[str, Any]]
+    ) -> RemoteEntry:
+        parent = parent_key(doc.key, kind.directory)
+        recorded = state.docs.get(parent) if parent else None
+        parent_id = recorded.remote_id if recorded is not None else \
+            state.containers.get(kind.collection, "") if parent is None else ""
+        if not parent_id:
+            raise RemoteError(f"notion: the parent page of {doc.key} has no page yet")
+        first, steps = _first_step(plan_append_requests(blocks, "root"))
+
+        def existing() -> dict[str, Any] | None:
+            found = self._find_child_page(parent_id, doc.title)
+            return {"id": found} if found else None
+
+        page = self._write(
+            f"create page {doc.title!r}",
+            lambda: self.client.pages.create(
+                parent={"type": "page_id", "page_id": parent_id},
+                properties={"title": {"title": _rich(doc.title)}},
+                children=first,
+            ),
+            before_retry=existing,
+        )
+        if steps:
+            self._run_steps(steps, page["id"], [[]] if first else [])
+        page = self._read("read page", lambda: self.client.pages.retrieve(page["id"]))
+        return self._free_page_entry(page, kind, parent_id, doc.key)
+
+    def _free_page_entry(
+        self, page: dict[str, Any], kind: KindSpec, parent: str, key: str
+    ) -> RemoteEntry:
+        marker, unsettled = self._marker(page)
+        return RemoteEntry(
+            remote_id=str(page["id"]),
+            key=key,
+            kind=kind.name,
+            title=_title_of(page),
+            marker=marker,
+            url=str(page.get("url") or _page_url(str(page["id"]))),
+            maybe_changed=unsettled,
+            parent=parent,
+        )
+
+
+def _first_step(
+    steps: list[AppendStep],
+) -> tuple[list[dict[str, Any]], list[AppendStep]]:
+    """Split off the blocks that can go with the page create itself: the first append
+    step, when it appends at the top and no later step refers to its results."""
+    refers_to_first = any(
+        getattr(s.parent, "step", None) == 0 or getattr(s.after, "step", None) == 0
+        for s in steps[1:]
+    )
+    if steps and steps[0].parent == "root" and steps[0].after is None and not refers_to_first:
+        return steps[0].children, steps[1:]
+    return [], steps
+
+
+def _title_of(page: dict[str, Any]) -> str:
+    """The title of a page object (its one property of type title)."""
+    for value in (page.get("properties") or {}).values():
+        if isinstance(value, dict) and value.get("type") == "title":
+            return _plain(value.get("title", []))
+    return ""
+
+
+def _page_url(page_id: str) -> str:
+    """A page's URL from its id (child_page blocks carry no URL; the id is what links use)."""
+    return "https://www.notion.so/" + page_id.replace("-", "")
 
 
 def _same_content(current: Document, expected: Document) -> bool:

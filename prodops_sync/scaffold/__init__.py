@@ -27,6 +27,8 @@ SECRETS_PLACEHOLDER = "__SECRETS_ENV__"
 # Environment variables this repository's own workflows map from secrets (all target types).
 REPO_SECRETS: tuple[str, ...] = ("NOTION_TOKEN", "CONFLUENCE_USER", "CONFLUENCE_TOKEN")
 GITIGNORE_LINES: tuple[str, ...] = (".prodops-sync/",)
+ONBOARDING_PAGE = "pages/onboarding.md"
+"""The free-form page init writes (the example playbook gets it too)."""
 
 
 class ScaffoldError(Exception):
@@ -156,7 +158,21 @@ def render_config(options: TargetOptions, playbook: str = "playbook") -> str:
             "# Add parent_page: \"ID\" to sync under a page other than the space's home page.\n"
             "# Data Center personal access token: delete user_env.\n"
         )
-    return header + body
+    return header + body + KINDS_EXAMPLE
+
+
+KINDS_EXAMPLE = """\
+# Team-defined kinds (docs/configuration.md#team-defined-kinds): a folder of records with
+# its own JSON Schema syncs as its own Notion database / Confluence collection, and built-in
+# kinds the team does not use can be switched off. Free-form pages need nothing here: put
+# them under playbook/pages/.
+# kinds:
+#   okr:
+#     dir: okrs                         # playbook/okrs/*.md or *.yaml, one record each
+#     schema: schemas/okr.schema.json   # JSON Schema of the fields (front matter for .md)
+#   release-tier: false                 # switch off a built-in kind
+"""
+"""The commented-out ``kinds:`` example at the end of the generated config."""
 
 
 # --- playbook ------------------------------------------------------------------------------------
@@ -166,7 +182,8 @@ def minimal_playbook(today: dt.date) -> dict[str, str]:
     """A small playbook that passes ``prodops-sync validate``: path -> text.
 
     One of each kind a new team starts with: the charter, risks/open questions/next steps, one
-    ritual with the template it produces, and the first decision record.
+    ritual with the template it produces, the first decision record, and a free-form
+    onboarding page under ``pages/``.
     """
     replacements = {
         "__TODAY__": today.isoformat(),
@@ -220,6 +237,7 @@ def scaffold_files(
     """
     source = source or source_for()
     pages = example_playbook() if example else minimal_playbook(today or dt.date.today())
+    pages.setdefault(ONBOARDING_PAGE, _template("playbook", *ONBOARDING_PAGE.split("/")))
     files = [ScaffoldFile(f"{playbook}/{rel}", text) for rel, text in pages.items()]
     files.append(ScaffoldFile("prodops-sync.yaml", render_config(options, playbook)))
     secrets = secret_names({options.type: target_spec(options)})

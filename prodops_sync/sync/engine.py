@@ -9,6 +9,7 @@ resumes without duplicates.
 
 from __future__ import annotations
 
+import os
 import posixpath
 import re
 from collections.abc import Callable, Iterator
@@ -19,15 +20,17 @@ from pathlib import Path
 from typing import Any
 
 from prodops_sync.formats.splice import keep_git_markdown, record_matches
-from prodops_sync.kinds import Registry, use
+from prodops_sync.kinds import KindSpec, Registry, use
 from prodops_sync.links import MappingResolver
 from prodops_sync.model import Document, content_hash, content_of
+from prodops_sync.pages import page_depth
 from prodops_sync.remotes.base import Remote, RemoteConflict, RemoteEntry
 from prodops_sync.schemas import load_schema
 from prodops_sync.sync.assets import AssetError, AssetSync
 from prodops_sync.sync.files import atomic_write_text, slugify, unique_stem
 from prodops_sync.sync.localfiles import render_document
 from prodops_sync.sync.merge import MergeResult, Prefer, has_markers, merge_documents, take_side
+from prodops_sync.sync.pagetree import assign_page_keys
 from prodops_sync.sync.planner import PlanItem, PullAction, PushAction, Status, plan
 from prodops_sync.sync.state import DocState, StateStore, SyncState
 
@@ -213,6 +216,9 @@ class Engine:
         self.local_errors: list[str] = []
         self.files = AssetSync(playbook_dir, remote, self.resolver, lambda: self.state)
         self.resolver.file_lookup = self.files.asset_for_remote
+        self.local: dict[str, Document] = {}
+        self.page_moves: dict[str, str] = {}
+        """Free pages the wiki moved (new key -> old key); pull moves their files."""
 
     # -- planning -------------------------------------------------------------------------
 
@@ -226,17 +232,20 @@ class Engine:
         self.state = self.store.load()
         self.files.load()
         local, self.local_errors = self.loader(self.playbook_dir)
-        # Free pages sync as a page tree, not through the collections below.
-        local = {k: d for k, d in local.items() if d.kind in self.registry and
-                 not self.registry[d.kind].is_page}
+        self.local = local
         # An invalid playbook is never pushed, so its first push creates no containers either.
         create = create_containers and not self.local_errors
-        kinds = self.registry.collection_kinds
+        # The "Pages" tree is looked for and made once the playbook has free pages (an
+        # empty tree page, and a lookup per run, are no use to a playbook without any).
+        kinds = tuple(k for k in self.registry.kinds if not k.is_page or k.collection in
+                      self.state.containers or any(d.kind == k.name for d in local.values()))
         self.remote.prepare(self.state, kinds, create=create)
         entries = self.remote.list_entries(self.state, kinds)
         self._assign_keys(entries, local)
         for key, doc in local.items():
             self.resolver.titles[key] = doc.title
+            if doc.path:
+                self.resolver.paths[key] = doc.path
         for key, entry in self.entries.items():
             if entry.url:
                 self.resolver.urls.setdefault(key, entry.url)
@@ -254,6 +263,10 @@ class Engine:
         """Map listing entries to document keys; pages without a key (created in the wiki)
         get a new key from their title, unique among local files and other pages."""
         self.entries = {}
+        pages = self.registry.pages
+        if pages is not None:
+            self._assign_page_keys([e for e in entries if e.kind == pages.name], local, pages)
+            entries = [e for e in entries if e.kind != pages.name]
         known_ids = {s.remote_id: k for k, s in self.state.docs.items() if s.remote_id}
         unkeyed: list[RemoteEntry] = []
         for entry in entries:
@@ -285,6 +298,42 @@ class Engine:
             stem = unique_stem(slugify(entry.title), taken)
             key = f"{directory}/{stem}"
             entry.key = None  # the page has no key yet; adopt() will store it
+            self.entries[key] = entry
+
+    def _assign_page_keys(
+        self, entries: list[RemoteEntry], local: dict[str, Document], pages: KindSpec
+    ) -> None:
+        """Key the free pages from the page tree (see :mod:`prodops_sync.sync.pagetree`):
+        identity is the page id the state holds, else a key the page carries itself
+        (Confluence), else a local page with the same title under the same parent."""
+        def is_page_key(key: str) -> bool:
+            kind = self.registry.for_key(key)
+            return kind is not None and kind.is_page
+
+        known = {s.remote_id: k for k, s in self.state.docs.items()
+                 if s.remote_id and is_page_key(k)}
+        for entry in entries:
+            if entry.key and entry.remote_id not in known and is_page_key(entry.key) and \
+                    entry.key not in known.values():
+                known[entry.remote_id] = entry.key
+        local_pages = {k: d for k, d in local.items() if d.kind == pages.name}
+        root_id = self.state.containers.get(pages.collection, "")
+        self.page_moves = assign_page_keys(
+            entries, root_id=root_id, root=pages.directory, known=known, local=local_pages,
+            follow_moves=True,
+        ).moves
+        # The plan itself keeps moved pages under their old keys; pull moves the files
+        # first (see _move_pages) and plans again.
+        tree = assign_page_keys(
+            entries, root_id=root_id, root=pages.directory, known=known, local=local_pages,
+            follow_moves=False,
+        )
+        for entry in entries:
+            key = tree.keys.get(entry.remote_id)
+            if key is None:
+                continue
+            if entry.key != key:
+                entry.key = None  # the page does not carry this key (yet): adopt() stores it
             self.entries[key] = entry
 
     def _remote_documents(self, base: dict[str, Document]) -> dict[str, Document]:
@@ -364,8 +413,8 @@ class Engine:
             report = Report("push", items, dry_run=dry_run)
             self._apply_each(
                 report,
-                [i for i in items if i.push is not PushAction.NONE
-                 and (only is None or i.key in only)],
+                sorted((i for i in items if i.push is not PushAction.NONE
+                        and (only is None or i.key in only)), key=self._order),
                 lambda i: str(i.push),
                 lambda i: self._push_one(
                     i, dry_run=dry_run, force=force, on_conflict=on_conflict
@@ -395,6 +444,15 @@ class Engine:
                 self._finish()
             self._count(report)
             return report
+
+    def _order(self, item: PlanItem) -> tuple[int, int]:
+        """Push order: documents first (as planned), then free pages parents before
+        children (a page is created under its parent's page) and archived children first."""
+        kind = self.registry.get(_kind_of(item))
+        if kind is None or not kind.is_page:
+            return (0, 0)
+        depth = page_depth(item.key, kind.directory)
+        return (1, -depth if item.push is PushAction.ARCHIVE else depth)
 
     @contextmanager
     def _locked(self, dry_run: bool) -> Iterator[None]:
@@ -747,11 +805,15 @@ class Engine:
         (a listing that lost pages must not empty the playbook)."""
         with use(self.registry), self._locked(dry_run):
             items = self.build_plan(create_containers=False)
+            moved = self._move_pages(dry_run) if self.page_moves else []
+            if moved and not dry_run:
+                items = self.build_plan(create_containers=False)  # under the new keys
             deletions = sum(1 for i in items if i.pull is PullAction.REPORT_DELETED)
             if prune and not dry_run:
                 _guard_deletions(f"pull --prune would delete {deletions} files", deletions,
                                  max_delete, "the wiki")
             report = Report("pull", items, dry_run=dry_run)
+            report.outcomes.extend(moved)
             self._apply_each(
                 report,
                 [i for i in items if i.pull is not PullAction.NONE],
@@ -764,6 +826,37 @@ class Engine:
                 self._finish()
             self._count(report)
             return report
+
+    def _move_pages(self, dry_run: bool) -> list[Outcome]:
+        """Move the files of free pages the wiki moved inside the page tree, and their state
+        records with them (the state is saved once every file is in place; a run killed in
+        between finds the file moved and only moves the record)."""
+        outcomes: list[Outcome] = []
+        for new, old in sorted(self.page_moves.items(), key=lambda kv: kv[1]):
+            doc = self.local.get(old)
+            old_path = doc.path if doc is not None and doc.path else old + ".md"
+            new_path = new + ".md"
+            title = doc.title if doc is not None else posixpath.basename(new)
+            outcomes.append(Outcome(new, title, Status.REMOTE_CHANGED, "move",
+                                    detail=f"moved in the wiki: {old_path} -> {new_path}",
+                                    path=new_path))
+            if dry_run:
+                continue
+            source, target = self.playbook_dir / old_path, self.playbook_dir / new_path
+            if source.is_file() and not target.exists():
+                target.parent.mkdir(parents=True, exist_ok=True)
+                os.replace(source, target)
+                _remove_empty_parents(source.parent, self.playbook_dir)
+            recorded = self.state.docs.pop(old, None)
+            if recorded is not None:
+                self.state.docs[new] = recorded
+                if recorded.base is not None:  # the base is the same content, under its key
+                    recorded.base = {**recorded.base, "key": new}
+                    recorded.base_hash = content_hash(_document_from_content(recorded.base))
+        if not dry_run:
+            self.store.save(self.state)
+        self.page_moves = {}
+        return outcomes
 
     def _path_for(self, item: PlanItem) -> str:
         for doc in (item.local, item.base):
@@ -870,6 +963,17 @@ def _guard_deletions(what: str, count: int, limit: int, check: str) -> None:
             f"{what} (more than --max-delete {limit}); nothing was written. Check {check}, "
             f"or rerun with --max-delete {count}"
         )
+
+
+def _remove_empty_parents(directory: Path, stop: Path) -> None:
+    """Remove ``directory`` and its parents up to ``stop`` while they are empty (a page
+    moved out of a folder leaves no empty folder behind)."""
+    while directory != stop and directory.is_relative_to(stop):
+        try:
+            directory.rmdir()
+        except OSError:
+            return  # not empty
+        directory = directory.parent
 
 
 def _kind_of(item: PlanItem) -> str:

@@ -91,3 +91,30 @@ def atomic_write_bytes(path: Path, data: bytes) -> None:
         Path(tmp_name).unlink(missing_ok=True)
         raise
     _fsync_dir(path.parent)
+
+
+_UNSAFE = re.compile(r'[\x00-\x1f\x7f<>:"/\\|?*\u200b-\u200f\u2028-\u202e\u2066-\u2069\ufeff]+')
+
+
+def page_stem(title: str) -> str:
+    """A readable file-name stem for a free page created in the wiki, keeping its script:
+    ``Über uns`` -> ``über-uns``, ``オンボーディング`` stays as it is.
+
+    NFC-normalised (so NFC and NFD titles give one name), lowercase, hyphens for spaces and
+    punctuation; never empty, never a separator, ``.``/``..``, a dot-file, a Windows reserved
+    name or ``index`` (a folder's own page), and at most :data:`MAX_SLUG_LENGTH` characters.
+    Control, bidi-override and zero-width characters are dropped (they hide what a name is).
+
+    This is the one place a remote page title becomes a local path part: route it through
+    ``prodops_sync.safety`` once that module's path validator exists.
+    """
+    text = unicodedata.normalize("NFC", unicodedata.normalize("NFKC", title)).casefold()
+    text = _UNSAFE.sub(" ", text)
+    text = "".join(c if c.isalnum() or c in "-_" else " " for c in text)
+    text = re.sub(r"[\s_-]+", "-", text).strip("-.")
+    text = text[:MAX_SLUG_LENGTH].rstrip("-.")
+    if not text:
+        text = "untitled"
+    if text in WINDOWS_RESERVED or text.split(".")[0] in WINDOWS_RESERVED or text == "index":
+        text = f"{text}-page"
+    return text

@@ -20,6 +20,7 @@ from ruamel.yaml.comments import CommentedMap
 from prodops_sync.kinds import KindSpec
 from prodops_sync.markdown import canonical
 from prodops_sync.model import Document
+from prodops_sync.playbook.loader import page_title
 from prodops_sync.sync.merge import FieldConflict
 
 _FRONT_MATTER = re.compile(r"\A---[ \t]*\n(.*?\n)?---[ \t]*(?:\n|\Z)", re.DOTALL)
@@ -155,6 +156,8 @@ def render_document(
 ) -> str:
     """The file text for ``doc``: ``original`` (the file as it is now, if any) updated with
     the document's fields and body."""
+    if kind.is_page:
+        return _render_page(doc, original)
     if kind.format_of(doc.path) == "yaml":
         yaml_text = update_yaml(original or "", doc.fields, key_order)
         return _mark_field_conflicts(yaml_text, conflicts, remote_label)
@@ -168,3 +171,15 @@ def render_document(
     if body:
         text += "\n" + body
     return text
+
+
+def _render_page(doc: Document, original: str | None) -> str:
+    """A free page's file: front matter only when the file had some or the title differs
+    from the one the page would get without it (its first heading, else its file name)."""
+    front, _body = split_front_matter(original or "")
+    body = doc.body if "<<<<<<< " in doc.body else canonical(doc.body)
+    title = doc.fields.get("title")
+    if not front.strip() and title == page_title(body, doc.key):
+        return body
+    yaml_text = update_yaml(front, {"title": title}, ["title"])
+    return f"---\n{yaml_text}---\n" + (f"\n{body}" if body else "")

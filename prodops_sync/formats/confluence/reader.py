@@ -31,8 +31,7 @@ from prodops_sync.formats.confluence.conventions import (
     bare_autolink,
 )
 from prodops_sync.formats.confluence.xml import Element, Source, parse_storage
-from prodops_sync.kinds import kind_for_path
-from prodops_sync.links import LinkResolver, href_for
+from prodops_sync.links import LinkResolver, href_for, suffix_for
 from prodops_sync.markdown import canonical
 
 _PUNCT = re.compile("([" + re.escape(string.punctuation) + "])")
@@ -546,7 +545,7 @@ class _Reader:
             if set(page.attrs) <= {"ri:content-title", "ri:version-at-save"}:
                 key = self.resolver.key_for_title(page.attrs.get("ri:content-title", ""))
             if key is not None:
-                suffix = ".yaml" if kind_for_path(key + ".yaml") else ".md"
+                suffix = suffix_for(key, self.resolver)
                 href = href_for(self.current_key, key, suffix, el.attrs.get("ac:anchor", ""))
                 if body is not None:
                     text = self.inlines(body.children, ctx)

@@ -66,8 +66,7 @@ from prodops_sync.formats.notion.richtext import (
     rich_text_to_runs,
     runs_to_rich_text,
 )
-from prodops_sync.kinds import kind_for_path
-from prodops_sync.links import LinkResolver, href_for, split_href
+from prodops_sync.links import LinkResolver, href_for, split_href, suffix_for
 from prodops_sync.markdown import canonical, parse
 
 Block = dict[str, Any]
@@ -434,10 +433,7 @@ class _Reader:
         if key is None:
             return url
         fragment = url.split("#", 1)[1] if "#" in url else ""
-        suffix = ".md"
-        if kind_for_path(key + ".md") is None and kind_for_path(key + ".yaml") is not None:
-            suffix = ".yaml"
-        return href_for(self.current_key, key, suffix, fragment)
+        return href_for(self.current_key, key, suffix_for(key, self.resolver), fragment)
 
     def runs(self, items: Sequence[dict[str, Any]]) -> list[Run]:
         return [
