@@ -10,7 +10,6 @@ Run: ``python bench/pages.py [--pages 100] [--target notion|confluence|both]``.
 
 from __future__ import annotations
 
-import argparse
 import os
 import shutil
 import sys
@@ -21,7 +20,7 @@ from typing import Any
 REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO))
 
-from bench.sync_requests import engine, measure  # noqa: E402
+from bench.sync_requests import engine, measure, run_table  # noqa: E402
 from tests.sync_harness import TOKEN_ENV, USER_ENV, make_workspace  # noqa: E402
 
 
@@ -83,15 +82,7 @@ def bench(kind: str, total: int) -> list[tuple[str, int, int, float]]:
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--pages", type=int, default=100)
-    parser.add_argument("--target", choices=["notion", "confluence", "both"], default="both")
-    args = parser.parse_args()
-    kinds = ["notion", "confluence"] if args.target == "both" else [args.target]
-    print(f"{'target':<11} {'scenario':<42} {'reads':>6} {'writes':>6} {'at 3 req/s':>11}")
-    for kind in kinds:
-        for label, reads, writes, seconds in bench(kind, args.pages):
-            print(f"{kind:<11} {label:<42} {reads:>6} {writes:>6} {seconds:>10.1f}s")
+    run_table(__doc__.split("\n\n")[0], "pages", 100, bench)
 
 
 if __name__ == "__main__":

@@ -23,6 +23,7 @@ import os
 import shutil
 import sys
 import tempfile
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -130,16 +131,24 @@ def bench(kind: str, total: int) -> list[tuple[str, int, int, float]]:
     return rows
 
 
-def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--docs", type=int, default=200)
+def run_table(
+    description: str, size_option: str, default: int,
+    bench_one: Callable[[str, int], list[tuple[str, int, int, float]]],
+) -> None:
+    """Parse ``--<size_option> N --target ...`` and print ``bench_one``'s rows per target."""
+    parser = argparse.ArgumentParser(description=description)
+    parser.add_argument(f"--{size_option}", type=int, default=default)
     parser.add_argument("--target", choices=["notion", "confluence", "both"], default="both")
     args = parser.parse_args()
     kinds = ["notion", "confluence"] if args.target == "both" else [args.target]
     print(f"{'target':<11} {'scenario':<42} {'reads':>6} {'writes':>6} {'at 3 req/s':>11}")
     for kind in kinds:
-        for label, reads, writes, seconds in bench(kind, args.docs):
+        for label, reads, writes, seconds in bench_one(kind, getattr(args, size_option)):
             print(f"{kind:<11} {label:<42} {reads:>6} {writes:>6} {seconds:>10.1f}s")
+
+
+def main() -> None:
+    run_table(__doc__.split("\n\n")[0], "docs", 200, bench)
 
 
 if __name__ == "__main__":

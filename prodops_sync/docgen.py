@@ -278,7 +278,9 @@ def playbook_format() -> str:
         "and the team's own, declared under `kinds:` in `prodops-sync.yaml` (see "
         "[configuration](configuration.md#team-defined-kinds)), which can also switch off "
         "built-in kinds the team does not use. Free-form pages are the kind `page`: any "
-        "Markdown file under `pages/`, at any depth. Any other file is an error.",
+        "Markdown file under `pages/`, at any depth; folders nest pages, `index.md` in a "
+        "folder is the folder's own page, and a folder without one becomes an empty page "
+        "named after it. Any other file is an error.",
         "",
         "| kind | file | format | wiki | schema |",
         "| --- | --- | --- | --- | --- |",

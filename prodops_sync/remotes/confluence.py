@@ -388,31 +388,22 @@ class ConfluenceRemote(HttpRemote):
             headings=columns[:REPORT_COLUMNS],
             space_key=self.space,
         )
-        body = {
-            "type": "page",
-            "title": collection,
-            "space": {"key": self.space},
-            "ancestors": [{"id": root}],
-            "body": {"storage": {"value": report, "representation": "storage"}},
-        }
-        page = self._call(
-            f"create page {collection!r}",
-            lambda: self.client.post(f"{API}/content", data=body),
-            write=True,
-            before_retry=lambda: self._find_collection_pages(root, [collection]).get(collection),
-        )
-        return str(page) if isinstance(page, str) else str(page["id"])
+        return self._create_container_page(collection, report, root)
 
     def _create_tree_page(self, title: str, root: str) -> str:
         """The page free pages nest under: it lists its children (the children macro)."""
+        children = '<ac:structured-macro ac:name="children" ac:schema-version="2" />'
+        return self._create_container_page(title, children, root)
+
+    def _create_container_page(self, title: str, storage: str, root: str) -> str:
+        """Create the container page ``title`` under ``root``; a retry after a lost answer
+        looks for it first."""
         body = {
             "type": "page",
             "title": title,
             "space": {"key": self.space},
             "ancestors": [{"id": root}],
-            "body": {"storage": {"value": '<ac:structured-macro ac:name="children" '
-                                          'ac:schema-version="2" />',
-                                 "representation": "storage"}},
+            "body": {"storage": {"value": storage, "representation": "storage"}},
         }
         page = self._call(
             f"create page {title!r}",

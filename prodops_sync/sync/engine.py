@@ -837,13 +837,20 @@ class Engine:
             old_path = doc.path if doc is not None and doc.path else old + ".md"
             new_path = new + ".md"
             title = doc.title if doc is not None else posixpath.basename(new)
+            source, target = self.playbook_dir / old_path, self.playbook_dir / new_path
+            if source.is_file() and target.exists():
+                # Never overwrite another file: the page stays under its old key for now.
+                outcomes.append(Outcome(old, title, Status.REMOTE_CHANGED, "conflict",
+                                        detail=f"moved in the wiki to {new_path}, which "
+                                        "exists; move or rename one of the files",
+                                        path=old_path))
+                continue
             outcomes.append(Outcome(new, title, Status.REMOTE_CHANGED, "move",
                                     detail=f"moved in the wiki: {old_path} -> {new_path}",
                                     path=new_path))
             if dry_run:
                 continue
-            source, target = self.playbook_dir / old_path, self.playbook_dir / new_path
-            if source.is_file() and not target.exists():
+            if source.is_file():
                 target.parent.mkdir(parents=True, exist_ok=True)
                 os.replace(source, target)
                 _remove_empty_parents(source.parent, self.playbook_dir)
