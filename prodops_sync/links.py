@@ -17,6 +17,9 @@ from urllib.parse import urlsplit
 from prodops_sync.kinds import active, kind_for_path
 
 PLAYBOOK_SUFFIXES = (".md", ".yaml")
+PENDING_URL = "https://prodops-sync.invalid/pending/"
+"""Prefix of the placeholder URL a link to a document without a page yet is written as
+(``PENDING_URL + key``); the sync engine rewrites such links once the page exists."""
 
 
 class LinkResolver(Protocol):

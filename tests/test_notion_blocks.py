@@ -9,6 +9,7 @@ from typing import Any
 import pytest
 
 from prodops_sync.formats.notion.blocks import (
+    ALERT_COLOR,
     ALERT_EMOJI,
     block_fingerprint,
     from_blocks,
@@ -150,6 +151,10 @@ def test_alerts_both_ways(kind: str) -> None:
     api = api_block("callout", {"rich_text": [api_text("Careful.")],
                                 "icon": {"type": "emoji", "emoji": ALERT_EMOJI[kind]},
                                 "color": "gray_background"}, [])
+    md = from_blocks([api])
+    assert md == f"> [!{kind}]\n> Careful. <!-- notion:color=gray_background -->\n"
+    assert block_fingerprint(to_blocks(md)[0]) == block_fingerprint(api)
+    api["callout"]["color"] = ALERT_COLOR[kind]  # the alert's own colour needs no marker
     assert from_blocks([api]) == f"> [!{kind}]\n> Careful.\n"
 
 

@@ -176,3 +176,63 @@ def test_colour_inside_a_table_cell() -> None:
     assert cells[0][0]["annotations"] == {"color": "red"}
     assert cells[1][0]["mention"]["user"]["id"] == "u|1"
     assert from_blocks([table]) == canonical(md)
+
+
+def test_edge_spaces_next_to_a_space_keep_both_spaces() -> None:
+    # moving the spaces out would give "and  **bold**", which canonical Markdown collapses
+    block = paragraph(text("and "), text(" bold ", bold=True), text("done"))
+    md = round_trip(block)
+    assert md == "and <strong> bold </strong>done\n"
+
+
+def test_block_colour_rides_on_the_text_as_a_comment() -> None:
+    block = paragraph(text("Coloured paragraph"), color="blue_background")
+    md = round_trip(block)
+    assert md == "Coloured paragraph <!-- notion:color=blue_background -->\n"
+    heading = {**block, "type": "heading_2",
+               "heading_2": {"rich_text": [text("Title")], "color": "red",
+                             "is_toggleable": False}}
+    assert round_trip(heading) == "## Title <!-- notion:color=red -->\n"
+
+
+def test_a_literal_comment_in_text_is_not_a_colour() -> None:
+    block = paragraph(text("ends with <!-- notion:color=red -->"))
+    md = round_trip(block)
+    assert to_blocks(md)[0]["paragraph"].get("color") is None
+
+
+def test_table_header_flags_ride_on_the_first_cell() -> None:
+    def row(*cells: str) -> dict[str, Any]:
+        return {"object": "block", "type": "table_row", "id": "r" + cells[0],
+                "table_row": {"cells": [[text(c)] for c in cells]}}
+
+    table = {"object": "block", "id": "t1", "type": "table", "has_children": True,
+             "table": {"table_width": 2, "has_column_header": False, "has_row_header": True,
+                       "children": [row("a", "b"), row("c", "d")]}}
+    md = from_blocks([table])
+    assert md.startswith("| a <!-- notion:column_header=false row_header=true --> | b ")
+    back = to_blocks(md)[0]
+    assert back["table"]["has_column_header"] is False
+    assert back["table"]["has_row_header"] is True
+    assert block_fingerprint(back) == block_fingerprint(table)
+
+
+def test_validate_and_fmt_accept_the_inline_elements(tmp_path: Any) -> None:
+    import shutil
+    from pathlib import Path
+
+    from prodops_sync.validate import check_playbook
+
+    root = Path(__file__).resolve().parent.parent / "playbook"
+    playbook = tmp_path / "playbook"
+    shutil.copytree(root, playbook)
+    ritual = playbook / "rituals" / "weekly-product-update.md"
+    extra = ('\nAsk <mention-user id="u1">@Ada</mention-user> by '
+             '<mention-date start="2025-07-01" end="2025-07-04">July 1</mention-date>: '
+             '<span color="red">late</span>, <u>firm</u>, <equation>x^2</equation> '
+             "<!-- notion:color=yellow_background -->\n")
+    text = ritual.read_text(encoding="utf-8") + extra
+    ritual.write_text(text, encoding="utf-8")
+    assert canonical(text) == text  # fmt leaves it as written
+    report = check_playbook(playbook)
+    assert [p for p in report.problems if p.severity == "error"] == []

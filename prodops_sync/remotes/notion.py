@@ -23,6 +23,7 @@ import json
 import logging
 import time
 from collections.abc import Callable, Sequence
+from dataclasses import replace
 from functools import partial
 from typing import Any
 
@@ -35,12 +36,12 @@ from prodops_sync.formats.notion import properties as notion_props
 from prodops_sync.formats.notion.blocks import (
     block_fingerprint,
     for_request,
-    from_blocks,
-    to_blocks,
 )
+from prodops_sync.formats.notion.blocksplice import from_state, pull_body, push_body, to_state
 from prodops_sync.formats.notion.requests import AppendStep, plan_append_requests, resolve
+from prodops_sync.formats.splice import Block
 from prodops_sync.kinds import KindSpec, active, collections
-from prodops_sync.links import LinkResolver
+from prodops_sync.links import PENDING_URL, LinkResolver
 from prodops_sync.model import Document, content_hash
 from prodops_sync.pages import parent_key
 from prodops_sync.remotes.base import HttpRemote, RemoteConflict, RemoteEntry, RemoteError
@@ -139,6 +140,7 @@ class NotionRemote(HttpRemote):
         self._pages: dict[str, dict[str, Any]] = {}
         self._bot: str | None = None
         self._page_blocks: dict[str, list[dict[str, Any]]] = {}  # free page -> its blocks
+        self._state: SyncState | None = None
 
     @classmethod
     def from_target(
@@ -262,6 +264,7 @@ class NotionRemote(HttpRemote):
     # -- listing ---------------------------------------------------------------------------
 
     def list_entries(self, state: SyncState, kinds: Sequence[KindSpec]) -> list[RemoteEntry]:
+        self._state = state  # its per-block bases splice the pages fetched next
         entries: list[RemoteEntry] = []
         for kind in kinds:
             root = state.containers.get(kind.collection) if kind.is_page else None
@@ -378,23 +381,71 @@ class NotionRemote(HttpRemote):
         page = self._pages.get(entry.remote_id) or self._read(
             "read page", lambda: self.client.pages.retrieve(entry.remote_id)
         )
-        fields = notion_props.properties_to_fields(page["properties"], self._schema(entry.kind))
+        properties = self._full_properties(page)
+        problems: list[str] = []
+        fields = notion_props.properties_to_fields(
+            properties, self._schema(entry.kind), problems=problems
+        )
         where = f"notion: page {entry.title!r} ({entry.url})"
         try:
             blocks = self.read_tree(entry.remote_id)
-            body = from_blocks(blocks, current_key=key, resolver=resolver)
+            # Blocks the wiki did not change since the last sync keep their Git Markdown.
+            body, spliced = pull_body(self._base_of(entry, key), blocks, current_key=key,
+                                      resolver=resolver)
         except ValueError as exc:
             raise RemoteError(f"{where}: {exc}") from None
         except RecursionError:  # reading and converting recurse once per nesting level
             raise RemoteError(
                 f"{where}: blocks are nested too deeply to convert; flatten the page in Notion"
             ) from None
-        return Document(key, entry.kind, fields, body, extra={"blocks": blocks})
+        return Document(key, entry.kind, fields, body, extra={
+            "blocks": blocks, "property_problems": problems,
+            "splice": {"blocks": to_state(spliced)},
+        })
+
+    def _base_of(self, entry: RemoteEntry, key: str) -> list[Block] | None:
+        """The per-block base of the last sync of this page (``DocState.splice``), from the
+        state the listing was made with; None when there is none for this page."""
+        recorded = self._state.docs.get(key) if self._state is not None else None
+        if recorded is None or recorded.remote_id != entry.remote_id:
+            return None
+        record = recorded.splice
+        return from_state(record.get("blocks")) if isinstance(record, dict) else None
+
+    def _full_properties(self, page: dict[str, Any]) -> dict[str, Any]:
+        """The page's properties with every item: a page object holds at most 25 items of
+        a title, rich text, people or relation value (``has_more``); the rest are read
+        from the page property endpoint, 100 per request."""
+        properties = dict(page.get("properties") or {})
+        for name, value in properties.items():
+            if not isinstance(value, dict) or not notion_props.needs_paging(value):
+                continue
+            items: list[dict[str, Any]] = []
+            cursor: str | None = None
+            for _ in range(10_000):  # bounded: 1,000,000 items
+                kwargs: dict[str, Any] = {"page_size": 100}
+                if cursor:
+                    kwargs["start_cursor"] = cursor
+                result = self._read(
+                    f"read property {name!r}",
+                    partial(self.client.pages.properties.retrieve, page["id"], value["id"],
+                            **kwargs),
+                )
+                items.extend(result.get("results", []))
+                if not result.get("has_more"):
+                    break
+                cursor = result.get("next_cursor")
+            properties[name] = notion_props.with_items(value, items)
+        return properties
 
     # -- writing ---------------------------------------------------------------------------
 
-    def _page_properties(self, doc: Document) -> dict[str, Any]:
-        props = dict(notion_props.fields_to_properties(doc.fields, self._schema(doc.kind)))
+    def _page_properties(
+        self, doc: Document, existing: dict[str, str] | None = None
+    ) -> dict[str, Any]:
+        props = dict(notion_props.fields_to_properties(
+            doc.fields, self._schema(doc.kind), existing=existing
+        ))
         props[KEY_PROPERTY] = {"rich_text": _rich(doc.key)}
         if not active()[doc.kind].is_record:
             props[KIND_PROPERTY] = {"select": {"name": doc.kind}}
@@ -410,9 +461,10 @@ class NotionRemote(HttpRemote):
 
     def create(self, doc: Document, state: SyncState, resolver: LinkResolver) -> RemoteEntry:
         kind = active()[doc.kind]
-        blocks = to_blocks(doc.body, current_key=doc.key, resolver=resolver)
+        blocks, base = push_body(None, doc.body, current_key=doc.key, resolver=resolver,
+                                 refresh=_links_pending)
         if kind.is_page:
-            return self._create_free_page(doc, kind, state, blocks)
+            return _with_blocks(self._create_free_page(doc, kind, state, blocks), base)
         ds_id = state.containers[kind.collection]
         first, steps = _first_step(plan_append_requests(blocks, "root"))
         page = self._write(
@@ -429,7 +481,7 @@ class NotionRemote(HttpRemote):
             # their original step numbers, so seed the results with an empty first entry.
             self._run_steps(steps, page["id"], [[]] if first else [])
             page = self._read("read page", lambda: self.client.pages.retrieve(page["id"]))
-        return self._entry(page, [kind]) or _fail(doc)
+        return _with_blocks(self._entry(page, [kind]) or _fail(doc), base)
 
     def _run_steps(
         self, steps: Sequence[AppendStep], root: str, results: list[list[str]]
@@ -455,6 +507,7 @@ class NotionRemote(HttpRemote):
     ) -> RemoteEntry:
         current = self._recheck(entry, doc, current, resolver)
         kind = active()[doc.kind]
+        existing: dict[str, str] = {}
         if kind.is_page:
             if current.title != doc.title:
                 self._write(
@@ -464,9 +517,16 @@ class NotionRemote(HttpRemote):
                     ),
                 )
         elif current.fields != doc.fields or entry.key != doc.key:
-            new_props = self._page_properties(doc)
+            # What the page's properties are in Notion now: read-only ones (formulas,
+            # rollups...) and properties retyped in Notion are never written.
+            page_props = (self._pages.get(entry.remote_id) or {}).get("properties") or {}
+            existing = {
+                name: str(value.get("type")) for name, value in page_props.items()
+                if isinstance(value, dict) and value.get("type")
+            }
+            new_props = self._page_properties(doc, existing)
             old_props = self._page_properties(
-                Document(entry.key or "", doc.kind, current.fields)
+                Document(entry.key or "", doc.kind, current.fields), existing
             )
             changed = {k: v for k, v in new_props.items() if old_props.get(k) != v}
             if changed:
@@ -474,14 +534,20 @@ class NotionRemote(HttpRemote):
                     f"update properties of {doc.title!r}",
                     lambda: self.client.pages.update(entry.remote_id, properties=changed),
                 )
-        new_blocks = to_blocks(doc.body, current_key=doc.key, resolver=resolver)
+        # Blocks Git did not change go out as the JSON the base stored for them, so the
+        # diff leaves them alone even where Markdown cannot say everything they hold.
+        record = doc.extra.get("splice_base")
+        new_blocks, base = push_body(
+            from_state(record.get("blocks") if isinstance(record, dict) else None), doc.body,
+            current_key=doc.key, resolver=resolver, refresh=_links_pending,
+        )
         ops = cheapest_ops(entry.remote_id, current.extra["blocks"], new_blocks)
         for op in ops:
             self._apply(op)
         page = self._read("read page", lambda: self.client.pages.retrieve(entry.remote_id))
         if kind.is_page:
-            return self._free_page_entry(page, kind, entry.parent, doc.key)
-        return self._entry(page, [kind]) or _fail(doc)
+            return _with_blocks(self._free_page_entry(page, kind, entry.parent, doc.key), base)
+        return _with_blocks(self._entry(page, [kind]) or _fail(doc), base)
 
     def _recheck(
         self, entry: RemoteEntry, doc: Document, expected: Document | None, resolver: LinkResolver
@@ -650,14 +716,17 @@ class NotionRemote(HttpRemote):
                 if block.get("has_children") and kind not in _NOT_CONTENT and \
                         "children" not in block.get(kind, {}):
                     block.setdefault(kind, {})["children"] = self.read_tree(block["id"])
-            body = from_blocks(blocks, current_key=key, resolver=resolver)
+            body, spliced = pull_body(self._base_of(entry, key), blocks, current_key=key,
+                                      resolver=resolver)
         except ValueError as exc:
             raise RemoteError(f"{where}: {exc}") from None
         except RecursionError:
             raise RemoteError(
                 f"{where}: blocks are nested too deeply to convert; flatten the page in Notion"
             ) from None
-        return Document(key, entry.kind, {"title": title}, body, extra={"blocks": blocks})
+        return Document(key, entry.kind, {"title": title}, body, extra={
+            "blocks": blocks, "splice": {"blocks": to_state(spliced)},
+        })
 
     def _create_free_page(
         self, doc: Document, kind: KindSpec, state: SyncState, blocks: list[dict[str, Any]]
@@ -729,6 +798,16 @@ def _title_of(page: dict[str, Any]) -> str:
 def _page_url(page_id: str) -> str:
     """A page's URL from its id (child_page blocks carry no URL; the id is what links use)."""
     return "https://www.notion.so/" + page_id.replace("-", "")
+
+
+def _with_blocks(entry: RemoteEntry, base: Sequence[Block]) -> RemoteEntry:
+    return replace(entry, splice={"blocks": to_state(base)})
+
+
+def _links_pending(blocks: Any) -> bool:
+    """Whether stored blocks link to a page that did not exist when they were written
+    (a placeholder URL): they are rendered again, now that the target may exist."""
+    return PENDING_URL in json.dumps(blocks, ensure_ascii=False)
 
 
 def _same_content(current: Document, expected: Document) -> bool:

@@ -36,8 +36,8 @@ CODE_LANGUAGES = frozenset(
     r racket reason ruby rust sass scala scheme scss shell smalltalk solidity sql swift toml
     typescript vb.net verilog vhdl visual\u00a0basic webassembly xml yaml java/c/c++/c#""".replace(
         "\n", " "
-    ).split()
-)
+    ).split(" ")  # not split(): that also splits on the no-break spaces inside names
+) - {""}
 CODE_LANGUAGES = frozenset(lang.replace("\u00a0", " ") for lang in CODE_LANGUAGES)
 
 _TEXT_BLOCK_KEYS = {"rich_text", "color", "children"}

@@ -19,6 +19,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
+from prodops_sync import links
 from prodops_sync.formats.splice import keep_git_markdown, record_matches
 from prodops_sync.kinds import KindSpec, Registry, use
 from prodops_sync.links import MappingResolver
@@ -114,7 +115,7 @@ class Report:
         }
 
 
-PENDING_URL = "https://prodops-sync.invalid/pending/"
+PENDING_URL = links.PENDING_URL
 _NOTION_ID = re.compile(r"([0-9a-f]{8}-?[0-9a-f]{4}-?[0-9a-f]{4}-?[0-9a-f]{4}-?[0-9a-f]{12})$")
 
 
@@ -918,6 +919,11 @@ class Engine:
                 self.entries[item.key] = entry
             outcome.path = self._write_local(item, item.remote)
             self._record(item.key, item.remote, entry)
+            # Values the schema cannot take were written as read: say which, so that the
+            # person reviewing the pull (and `validate`) sees them.
+            problems = item.remote.extra.get("property_problems") or []
+            if problems:
+                outcome.detail = "; ".join(problems)
         elif action is PullAction.MERGE:
             assert item.local is not None and item.remote is not None and entry is not None
             result = merge_documents(

@@ -59,7 +59,8 @@ from prodops_sync.formats.notion.richtext import (
     MAX_RICH_TEXT_ITEMS,
     Run,
     escape_text,
-    inline_to_runs,
+    merge_runs,
+    nodes_to_runs,
     normal_runs,
     plain_text,
     rich_text_to_markdown,
@@ -163,7 +164,26 @@ class _Writer:
         return url + (f"#{fragment}" if fragment else "")
 
     def runs(self, inline: SyntaxTreeNode | None) -> list[Run]:
-        return inline_to_runs(inline, self.map_href) if inline is not None else []
+        return self.runs_attrs(inline)[0]
+
+    def runs_attrs(self, inline: SyntaxTreeNode | None) -> tuple[list[Run], dict[str, str]]:
+        """The runs of ``inline`` and the block attributes of a trailing attribute marker
+        (``<!-- notion:color=red -->``, see :data:`_ATTRS_RE`)."""
+        if inline is None:
+            return [], {}
+        nodes = list(inline.children)
+        attrs: dict[str, str] = {}
+        if nodes and nodes[-1].type == "html_inline":
+            match = _ATTRS_RE.match(nodes[-1].content)
+            if match:
+                attrs = dict(pair.split("=", 1) for pair in match["attrs"].split())
+                nodes = nodes[:-1]
+        runs = nodes_to_runs(nodes, self.map_href)
+        if attrs and runs and runs[-1].special is None and not runs[-1].code:
+            # the space that separates the marker from the text
+            runs[-1] = replace(runs[-1], text=runs[-1].text.removesuffix(" "))
+            runs = [r for r in runs if r.text or r.special is not None]
+        return runs, attrs
 
     # -- blocks ------------------------------------------------------------------------------
 
@@ -184,22 +204,24 @@ class _Writer:
             upload = self.asset_upload(str(link.attrs.get("href", ""))) if link else None
             if link is not None and upload:
                 return [self.file(link, upload)]
-            return _text_blocks("paragraph", {}, self.runs(inline), [])
+            runs, attrs = self.runs_attrs(inline)
+            return _text_blocks("paragraph", _color(attrs), runs, [])
         if kind == "heading":
             level = min(int(node.tag[1]), 3)
             inline = node.children[0] if node.children else None
-            return _text_blocks(f"heading_{level}", {}, self.runs(inline), [])
+            runs, attrs = self.runs_attrs(inline)
+            return _text_blocks(f"heading_{level}", _color(attrs), runs, [])
         if kind in ("bullet_list", "ordered_list"):
             return [b for item in node.children for b in self.list_item(node, item)]
         if kind == "blockquote":
-            runs, rest = self.lift(node.children)
-            return _text_blocks("quote", {}, runs, rest)
+            runs, rest, attrs = self.lift(node.children)
+            return _text_blocks("quote", _color(attrs), runs, rest)
         if kind == "gfm_alert":
             alert = str(node.meta.get("title", "NOTE")).upper()
-            runs, rest = self.lift(node.children)
+            runs, rest, attrs = self.lift(node.children)
             extra = {
                 "icon": {"type": "emoji", "emoji": ALERT_EMOJI.get(alert, ALERT_EMOJI["NOTE"])},
-                "color": ALERT_COLOR.get(alert, "default"),
+                "color": attrs.get("color", ALERT_COLOR.get(alert, "default")),
             }
             return _text_blocks("callout", extra, runs, rest)
         if kind in ("fence", "code_block"):
@@ -217,26 +239,29 @@ class _Writer:
             return []  # bodies only: fields travel as page properties
         raise ValueError(f"unsupported Markdown construct: {kind}")
 
-    def lift(self, children: Sequence[SyntaxTreeNode]) -> tuple[list[Run], list[Block]]:
+    def lift(
+        self, children: Sequence[SyntaxTreeNode]
+    ) -> tuple[list[Run], list[Block], dict[str, str]]:
         """Notion keeps a list item's / quote's first paragraph as its own rich text."""
         if children and children[0].type == "paragraph":
             inline = children[0].children[0] if children[0].children else None
             if _only_image(inline) is None:
-                return self.runs(inline), self.blocks(children[1:])
-        return [], self.blocks(children)
+                runs, attrs = self.runs_attrs(inline)
+                return runs, self.blocks(children[1:]), attrs
+        return [], self.blocks(children), {}
 
     def list_item(self, lst: SyntaxTreeNode, item: SyntaxTreeNode) -> list[Block]:
-        runs, rest = self.lift(item.children)
+        runs, rest, attrs = self.lift(item.children)
         if lst.type == "ordered_list":
-            return _text_blocks("numbered_list_item", {}, runs, rest)
+            return _text_blocks("numbered_list_item", _color(attrs), runs, rest)
         checked = _task_state(item)
         if checked is None:
-            return _text_blocks("bulleted_list_item", {}, runs, rest)
+            return _text_blocks("bulleted_list_item", _color(attrs), runs, rest)
         if runs and runs[0].text.startswith(" ") and not runs[0].code:
             first = runs[0]
             runs = [replace(first, text=first.text[1:]), *runs[1:]]
             runs = [r for r in runs if r.text]
-        return _text_blocks("to_do", {"checked": checked}, runs, rest)
+        return _text_blocks("to_do", {"checked": checked, **_color(attrs)}, runs, rest)
 
     def code(self, node: SyntaxTreeNode) -> Block:
         content = node.content[:-1] if node.content.endswith("\n") else node.content
@@ -276,12 +301,17 @@ class _Writer:
     def table(self, node: SyntaxTreeNode) -> Block:
         rows: list[Block] = []
         width = 0
+        flags: dict[str, str] = {}
         for section in node.children:  # thead, tbody
             for tr in section.children:
-                cells = [
-                    runs_to_rich_text(self.runs(cell.children[0] if cell.children else None))
-                    for cell in tr.children
-                ]
+                cells: list[list[dict[str, Any]]] = []
+                for cell in tr.children:
+                    runs, attrs = self.runs_attrs(cell.children[0] if cell.children else None)
+                    if not rows and not cells:
+                        flags = attrs  # the table's flags ride on its first cell
+                    elif attrs:  # on another cell it is text
+                        runs = [*runs, Run(" " + _attrs_comment(attrs))]
+                    cells.append(runs_to_rich_text(merge_runs(runs)))
                 width = max(width, len(cells))
                 rows.append({"object": "block", "type": "table_row",
                              "table_row": {"cells": cells}})
@@ -293,8 +323,8 @@ class _Writer:
             "type": "table",
             "table": {
                 "table_width": width,
-                "has_column_header": True,
-                "has_row_header": False,
+                "has_column_header": flags.get("column_header") != "false",
+                "has_row_header": flags.get("row_header") == "true",
                 "children": rows,
             },
         }
@@ -505,7 +535,8 @@ class _Reader:
         lines: list[str] = []
         for n, block in enumerate(items, start=1):
             kind = block["type"]
-            text = self.inline(block[kind].get("rich_text", []))
+            text = _with_attrs(self.inline(block[kind].get("rich_text", [])),
+                               _block_color(block[kind]))
             if kind == "numbered_list_item":
                 marker = f"{n}. "
             elif kind == "to_do":
@@ -532,21 +563,26 @@ class _Reader:
         if kind == "paragraph" and not block_children(block):
             text = self.inline(body.get("rich_text", []))
             if text:
-                return text
+                return _with_attrs(text, _block_color(body))
             return self.keep(block)  # an empty paragraph has no Markdown form
         if kind in ("heading_1", "heading_2", "heading_3") and not body.get("is_toggleable"):
             level = int(kind[-1])
             text = self.inline(body.get("rich_text", [])).replace("\\\n", " ").replace("\n", " ")
+            text = _with_attrs(text, _block_color(body))
             return "#" * level + " " + text if text else self.keep(block)
         if kind == "quote":
-            text = self.body_with_children(block, self.inline(body.get("rich_text", [])))
+            text = _with_attrs(self.inline(body.get("rich_text", [])), _block_color(body))
+            text = self.body_with_children(block, text)
             return _prefix(text, "> ") if text else self.keep(block)
         if kind == "callout":
             emoji = (body.get("icon") or {}).get("emoji")
             alert = _ALERT_BY_EMOJI.get(emoji or "")
             if alert is None:
                 return self.keep(block)
-            text = self.body_with_children(block, self.inline(body.get("rich_text", [])))
+            color = str(body.get("color") or "default")
+            attrs = {} if color == ALERT_COLOR[alert] else {"color": color}
+            text = _with_attrs(self.inline(body.get("rich_text", [])), attrs)
+            text = self.body_with_children(block, text)
             return _prefix(f"[!{alert}]\n{text}", "> ")
         if kind == "code":
             return self.code(block)
@@ -602,15 +638,51 @@ class _Reader:
             return self.keep(block) or ""
         width = max([width, *(len(r["table_row"].get("cells", [])) for r in rows)])
         lines: list[str] = []
+        body = block["table"]
+        flags = {}
+        if not body.get("has_column_header", True):
+            flags["column_header"] = "false"
+        if body.get("has_row_header"):
+            flags["row_header"] = "true"
         for n, row in enumerate(rows):
             cells = list(row["table_row"].get("cells", []))
             cells += [[] for _ in range(width - len(cells))]
-            lines.append(
-                "| " + " | ".join(self.inline(c, in_table=True) for c in cells) + " |"
-            )
+            texts = [self.inline(c, in_table=True) for c in cells]
+            if n == 0 and texts:
+                texts[0] = _with_attrs(texts[0], flags)
+            lines.append("| " + " | ".join(texts) + " |")
             if n == 0:
                 lines.append("|" + "|".join(" --- " for _ in range(width)) + "|")
         return "\n".join(lines)
+
+
+_ATTRS_RE = re.compile(r"^<!-- notion:(?P<attrs>[a-z_]+=[a-z_]+(?: [a-z_]+=[a-z_]+)*) -->$")
+"""A block's attributes that Markdown has no syntax for, as a comment at the end of its
+text: ``<!-- notion:color=red_background -->`` (block colour), on a table's first cell
+``<!-- notion:column_header=false row_header=true -->``. GitHub does not show it."""
+
+
+def _attrs_comment(attrs: dict[str, str]) -> str:
+    return "<!-- notion:" + " ".join(f"{k}={v}" for k, v in attrs.items()) + " -->"
+
+
+def _with_attrs(text: str, attrs: dict[str, str]) -> str:
+    """``text`` with the attribute marker at its end (none when ``text`` is empty or ends
+    with a line break: the comment would then start a line and open an HTML block)."""
+    if not attrs or not text or text.endswith("\n"):
+        return text
+    return f"{text} {_attrs_comment(attrs)}"
+
+
+def _block_color(body: dict[str, Any]) -> dict[str, str]:
+    color = str(body.get("color") or "default")
+    return {} if color == "default" or not re.fullmatch(r"[a-z_]+", color) else {"color": color}
+
+
+def _color(attrs: dict[str, str]) -> dict[str, Any]:
+    """The ``color`` of a text block from its attribute marker (nothing when default)."""
+    color = attrs.get("color", "default")
+    return {"color": color} if color != "default" else {}
 
 
 def _note(block: Block) -> str:
@@ -700,18 +772,22 @@ def from_blocks(
 
 
 def for_request(value: Any) -> Any:
-    """A copy of blocks (or a block body) without the read-only fields of rich-text items
-    (``plain_text``, ``href``): :func:`to_blocks` keeps a mention's shown text in
-    ``plain_text`` so that it reads back as written, but requests never send it."""
+    """A copy of blocks (or a block body) as a request sends it: without the read-only
+    fields of rich-text items (``plain_text``, ``href``; :func:`to_blocks` keeps a mention's
+    shown text in ``plain_text`` so that it reads back as written) and of blocks the API
+    returned (``id``, timestamps, ``has_children``...)."""
     if isinstance(value, list):
         return [for_request(v) for v in value]
     if not isinstance(value, dict):
         return value
-    rich_item = value.get("type") in ("text", "mention", "equation") and value.get("type") in value
-    return {
-        k: for_request(v) for k, v in value.items()
-        if not (rich_item and k in ("plain_text", "href"))
-    }
+    kind = value.get("type")
+    if isinstance(kind, str) and kind in value:
+        if kind in ("text", "mention", "equation"):
+            drop: set[str] | frozenset[str] = {"plain_text", "href"}
+        else:  # a block as the API returned it: only its type object goes out
+            drop = _API_ONLY_KEYS - {"object", "children"}
+        return {k: for_request(v) for k, v in value.items() if k not in drop}
+    return {k: for_request(v) for k, v in value.items()}
 
 
 # =============================================================================================

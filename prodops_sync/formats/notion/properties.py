@@ -114,11 +114,16 @@ def fields_to_properties(
     key: str | None = None,
     relations: dict[str, str] | None = None,
     page_id_for: Callable[[str], str | None] | None = None,
+    existing: dict[str, str] | None = None,
 ) -> dict[str, Any]:
     """Page ``properties`` for pages.create / pages.update from a document's fields.
 
     With ``relations``, ``page_id_for(key)`` must give the page id of each referenced
     document; a key with no page yet raises ``KeyError`` (push the target first).
+    ``existing`` (property name -> type, as the page or data source has them) keeps a push
+    from writing what Notion computes: a property that is read-only there
+    (:data:`READ_ONLY_TYPES`) or of another type than the schema maps to is left out,
+    except a select that became a status, which is written as a status.
     """
     out: dict[str, Any] = {}
     if key is not None:
@@ -127,7 +132,12 @@ def fields_to_properties(
         kind = property_type(name, prop, relations)
         value = fields.get(name)
         label = TITLE_PROPERTY if kind == "title" else name
-        out[label] = _to_property(kind, prop, value, page_id_for)
+        there = (existing or {}).get(label, kind)
+        if there == kind:
+            out[label] = _to_property(kind, prop, value, page_id_for)
+        elif there == "status" and kind == "select":
+            out[label] = {"status": None if value is None else {"name": str(value)}}
+        # any other type (read-only, or retyped in Notion) is not written
     return out
 
 
@@ -141,7 +151,10 @@ def _to_property(
     if kind == "multi_select":
         return {"multi_select": [{"name": str(v)} for v in (value or [])]}
     if kind == "date":
-        return {"date": None if value is None else {"start": str(value)}}
+        if value is None:
+            return {"date": None}
+        start, _slash, end = str(value).partition("/")  # ISO 8601 interval: a range
+        return {"date": {"start": start, "end": end} if end else {"start": start}}
     if kind == "number":
         return {"number": value}
     if kind == "checkbox":
@@ -172,16 +185,34 @@ def properties_to_fields(
     *,
     relations: dict[str, str] | None = None,
     key_for_page_id: Callable[[str], str | None] | None = None,
+    problems: list[str] | None = None,
 ) -> dict[str, Any]:
     """A document's fields from page ``properties`` as the API returns them (values carry
-    ``id`` and ``type``; rich text carries ``plain_text``). Empty values are left out."""
+    ``id`` and ``type``; rich text carries ``plain_text``). Empty values are left out.
+
+    A property whose type in Notion is not the one the schema maps to (someone made
+    ``cadence`` a status, ``owner`` a people property, added a formula) is read by its own
+    type (:func:`property_value`) and fitted to the schema's type where it can be; a value
+    the schema cannot take is kept as read (so that ``validate`` names it in the pulled
+    file) and described in ``problems``, never dropped."""
     fields: dict[str, Any] = {}
     for name, prop in _fields(schema).items():
         kind = property_type(name, prop, relations)
         label = TITLE_PROPERTY if kind == "title" else name
         if label not in properties:
             continue
-        value = _from_property(kind, prop, properties[label], key_for_page_id)
+        raw = properties[label]
+        actual = str(raw.get("type") or kind)
+        if actual == kind:
+            value = _from_property(kind, prop, raw, key_for_page_id)
+        else:
+            value, fits = _coerce(prop, property_value(raw))
+            if not fits and problems is not None:
+                problems.append(
+                    f"property {label!r} is a {actual} property in Notion holding "
+                    f"{json.dumps(value, ensure_ascii=False)[:80]}, which field {name!r} "
+                    f"(JSON Schema type {prop.get('type', 'any')!r}) cannot take"
+                )
         if value is None:
             continue
         fields[name] = value
@@ -215,7 +246,7 @@ def _from_property(
     if kind == "multi_select":
         return [option["name"] for option in payload] if payload else None
     if kind == "date":
-        return None if not payload else payload.get("start")
+        return _date(payload)
     if kind == "number":
         if payload is None:
             return None
@@ -239,3 +270,129 @@ def _from_property(
             return keys or None
         return keys[0] if keys else None
     raise ValueError(f"unsupported property type {kind}")
+
+
+# ---------------------------------------------------------------------------------------------
+# Reading any property value (API 2025-09-03), whatever type the schema expects
+
+READ_ONLY_TYPES = frozenset({
+    "formula", "rollup", "created_by", "created_time", "last_edited_by", "last_edited_time",
+    "unique_id", "button", "verification", "place",
+})
+"""Property types computed or kept by Notion: read, never written by a push."""
+PAGED_TYPES = frozenset({"title", "rich_text", "people", "relation"})
+"""Types whose page-object value holds at most 25 items; ``has_more`` then says the rest
+must be read with ``GET /v1/pages/{id}/properties/{property_id}``."""
+
+
+def _user(user: Any) -> str:
+    if not isinstance(user, dict):
+        return ""
+    person = user.get("person") if isinstance(user.get("person"), dict) else {}
+    return str(user.get("name") or (person or {}).get("email") or user.get("id") or "")
+
+
+def _date(date: Any) -> str | None:
+    """A date value as ISO 8601: ``start``, or the interval ``start/end``."""
+    if not isinstance(date, dict) or not date.get("start"):
+        return None
+    start = str(date["start"])
+    return f"{start}/{date['end']}" if date.get("end") else start
+
+
+def _file(item: Any) -> str:
+    if not isinstance(item, dict):
+        return ""
+    kind = item.get("type")
+    if kind == "external":
+        return str((item.get("external") or {}).get("url") or item.get("name") or "")
+    # uploaded files have signed URLs that expire within an hour: the name is what lasts
+    return str(item.get("name") or "")
+
+
+def property_value(value: dict[str, Any]) -> Any:
+    """The plain value of any page property value, by its own ``type``: text for rich text
+    and titles, names for selects, statuses and people, ISO 8601 for dates (``start/end``
+    for ranges), the computed value of formulas and rollups, ``PREFIX-7`` for unique ids,
+    page ids for relations, file names or external URLs, a verification's state. None for
+    an empty value (and for buttons, which have none)."""
+    kind = str(value.get("type", ""))
+    payload = value.get(kind)
+    if kind in ("title", "rich_text"):
+        return plain_text(payload or []) or None
+    if kind in ("select", "status"):
+        return payload.get("name") if isinstance(payload, dict) else None
+    if kind == "multi_select":
+        return [str(o.get("name", "")) for o in payload or []] or None
+    if kind in ("date",):
+        return _date(payload)
+    if kind == "people":
+        return [_user(u) for u in payload or []] or None
+    if kind in ("created_by", "last_edited_by"):
+        return _user(payload) or None
+    if kind == "files":
+        return [_file(f) for f in payload or []] or None
+    if kind == "relation":
+        return [str(r.get("id", "")) for r in payload or []] or None
+    if kind in ("formula", "rollup") and isinstance(payload, dict):
+        inner = str(payload.get("type", ""))
+        if inner == "array":
+            items = [property_value(v) for v in payload.get("array") or []]
+            return [v for v in items if v is not None] or None
+        if inner == "date":
+            return _date(payload.get("date"))
+        return payload.get(inner)  # string / number / boolean; None for unsupported
+    if kind == "unique_id" and isinstance(payload, dict):
+        number = payload.get("number")
+        if number is None:
+            return None
+        return f"{payload['prefix']}-{number}" if payload.get("prefix") else number
+    if kind == "verification" and isinstance(payload, dict):
+        return payload.get("state")
+    if kind == "place" and isinstance(payload, dict):
+        return payload.get("name") or payload.get("address") or (
+            f"{payload.get('lat')},{payload.get('lon')}" if payload.get("lat") is not None
+            else None)
+    if kind == "button":
+        return None
+    return payload  # number, checkbox, url, email, phone_number, created/last edited time
+
+
+def needs_paging(value: dict[str, Any]) -> bool:
+    """Whether the page object holds only the first 25 items of this value."""
+    return bool(value.get("has_more")) and value.get("type") in PAGED_TYPES
+
+
+def with_items(value: dict[str, Any], items: list[dict[str, Any]]) -> dict[str, Any]:
+    """The property value with the full item list the property endpoint returned
+    (``results`` of ``GET /v1/pages/{id}/properties/{property_id}``, all pages)."""
+    kind = str(value.get("type", ""))
+    full = [item.get(kind) for item in items if item.get("type") == kind]
+    return {**value, kind: [f for f in full if f is not None], "has_more": False}
+
+
+def _coerce(prop: Schema, read: Any) -> tuple[Any, bool]:
+    """``read`` in the schema's type where it fits (True), else as read (False)."""
+    expected = prop.get("type")
+    if read is None:
+        return None, True
+    if expected == "string":
+        if isinstance(read, str):
+            return read, True
+        if isinstance(read, int | float) and not isinstance(read, bool):
+            return str(read), True
+        if isinstance(read, list) and len(read) == 1 and isinstance(read[0], str):
+            return read[0], True
+        return read, False
+    if expected == "array":
+        if isinstance(read, list):
+            return read, True
+        return [read], True
+    if expected in ("integer", "number"):
+        if isinstance(read, int | float) and not isinstance(read, bool):
+            return (int(read) if expected == "integer" and float(read).is_integer() else read,
+                    expected == "number" or float(read).is_integer())
+        return read, False
+    if expected == "boolean":
+        return (read, True) if isinstance(read, bool) else (read, False)
+    return read, True

@@ -130,6 +130,8 @@ COLORS = frozenset(
                     "yellow") for c in (base, f"{base}_background")}
 )
 """Notion's text and background colours (``default`` is no colour)."""
+_COLOR_RE = re.compile(r"[a-z]+(?:_background)?")
+"""Any colour name of that form is kept, so that a colour Notion adds later is not lost."""
 
 # Element names read as annotations (several spellings, one meaning each).
 _MARK_TAGS = {
@@ -165,7 +167,9 @@ def _element(tag: str) -> tuple[str, dict[str, str]] | None:
     if name in _MARK_TAGS or name == EQUATION_TAG:
         return (name, {}) if not attrs else None
     if name == "span":
-        return (name, attrs) if set(attrs) == {"color"} and attrs["color"] in COLORS else None
+        if set(attrs) == {"color"} and _COLOR_RE.fullmatch(attrs["color"]):
+            return name, attrs
+        return None
     if name.startswith(MENTION_PREFIX) and len(name) > len(MENTION_PREFIX):
         return name, attrs
     return None
@@ -243,8 +247,15 @@ HrefMapper = Callable[[str], str]
 
 def inline_to_runs(inline: SyntaxTreeNode, map_href: HrefMapper | None = None) -> list[Run]:
     """Flatten a markdown-it ``inline`` node into runs (merged, not yet length-split)."""
+    return nodes_to_runs(inline.children, map_href)
+
+
+def nodes_to_runs(
+    nodes: Sequence[SyntaxTreeNode], map_href: HrefMapper | None = None
+) -> list[Run]:
+    """Flatten sibling inline nodes into runs (merged, not yet length-split)."""
     runs: list[Run] = []
-    _walk(inline.children, {}, runs, map_href or (lambda h: h))
+    _walk(nodes, {}, runs, map_href or (lambda h: h))
     return merge_runs(runs)
 
 
@@ -294,7 +305,10 @@ def _walk(
             _walk(node.children, {**marks, name: True}, out, map_href)
         elif kind in ("link", "gfm_autolink"):
             href = str(node.attrs.get("href", ""))
-            _walk(node.children, {**marks, "link": map_href(href)}, out, map_href)
+            # Notion rejects a link with an empty URL: the text goes without it (the block
+            # splice keeps the Git Markdown as it was written).
+            link = {"link": map_href(href)} if href else {}
+            _walk(node.children, {**marks, **link}, out, map_href)
         elif kind == "image":
             # Notion has no inline images: keep the alt text as a link to the image.
             alt = "".join(c.content for c in node.children) or str(node.attrs.get("src", ""))
@@ -450,7 +464,7 @@ def rich_text_to_runs(
             "strikethrough": bool(ann.get("strikethrough")),
             "underline": bool(ann.get("underline")),
             "code": bool(ann.get("code")),
-            "color": color if color in COLORS else "default",
+            "color": color if _COLOR_RE.fullmatch(color) else "default",
         }
         kind = item.get("type", "text")
         if kind == "text":
@@ -529,7 +543,9 @@ def rich_text_to_markdown(
     href = mention_href or (lambda _m: None)
     text = _render(normal, frozenset(), in_table, html_marks=False, mention_href=href)
     if not in_table and _reads_back(text) != normal:
-        alternative = _render(normal, frozenset(), in_table, html_marks=True,
+        # HTML elements keep edge spaces inside (moved out they could meet another space,
+        # which canonical Markdown collapses).
+        alternative = _render(merge_runs(runs), frozenset(), in_table, html_marks=True,
                               mention_href=href)
         if _reads_back(alternative) == normal:
             return alternative
@@ -537,8 +553,12 @@ def rich_text_to_markdown(
 
 
 def _reads_back(text: str) -> list[Run]:
-    from prodops_sync.markdown import parser  # local: markdown imports nothing from here
+    """The runs ``text`` reads back as once canonical formatting has written it (which
+    collapses runs of spaces; checked only when there are any, it costs a format)."""
+    from prodops_sync.markdown import canonical, parser  # local: no import cycle
 
+    if "  " in text:
+        text = canonical(text + "\n").removesuffix("\n")
     tokens = parser().parseInline(text)
     root = SyntaxTreeNode(tokens)
     if not root.children:
