@@ -10,7 +10,7 @@ from typing import Any
 
 import pytest
 
-from prodops_sync.formats.notion.richtext import plain_text
+from tests.scenario_runner import Wiki as ScenarioWiki
 from tests.sync_harness import Workspace, confluence_workspace, notion_workspace
 
 RITUAL = "rituals/weekly-product-update"
@@ -26,17 +26,7 @@ class Wiki:
         self.kind, self.standin, self.ws = kind, standin, ws
 
     def replace(self, key: str, old: str, new: str) -> None:
-        page = self.ws.remote_id(key)
-        if self.kind == "confluence":
-            self.standin.wiki_user.replace_text(page, old, new)
-            return
-        for child in self.standin._visible_children(page):
-            block = self.standin.state["blocks"].get(child)
-            text = plain_text(block["data"].get("rich_text", [])) if block else ""
-            if old in text:
-                self.standin.wiki_user.edit_text(child, text.replace(old, new))
-                return
-        raise AssertionError(f"{old!r} not on the page of {key}")
+        ScenarioWiki(self.kind, self.standin, self.ws).replace(self.ws.remote_id(key), old, new)
 
     def delete(self, key: str) -> None:
         page = self.ws.remote_id(key)

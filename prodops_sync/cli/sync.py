@@ -56,7 +56,24 @@ def _common(func: Callable[..., Any]) -> Callable[..., Any]:
     return func
 
 
-def _engine(config_path: Path | None, target_name: str | None, fmt: str) -> Engine:
+def _binding(func: Callable[..., Any]) -> Callable[..., Any]:
+    """``--rebind`` / ``--resync``: what to do when the target no longer matches the state."""
+    func = click.option(
+        "--rebind", "bind", flag_value="rebind", default=None,
+        help="The target's root page, space or parent page changed but holds the same "
+        "pages: find the containers and pages again (by key) and keep going.",
+    )(func)
+    func = click.option(
+        "--resync", "bind", flag_value="resync",
+        help="The target changed: set the sync state aside and start over against the new "
+        "place (pages matched by key; nothing is archived or deleted).",
+    )(func)
+    return func
+
+
+def _engine(
+    config_path: Path | None, target_name: str | None, fmt: str, bind: str | None = None
+) -> Engine:
     from prodops_sync.remotes.factory import open_remote
     from prodops_sync.sync.config import credentials, load_config
     from prodops_sync.sync.state import StateStore
@@ -66,7 +83,9 @@ def _engine(config_path: Path | None, target_name: str | None, fmt: str) -> Engi
     remote = open_remote(target, credentials(target))
     store = StateStore(config.state_dir, target.name)
     progress = Progress(quiet=fmt == "json")
-    return Engine(config.playbook_dir, remote, store, kinds=config.registry, progress=progress)
+    return Engine(
+        config.playbook_dir, remote, store, kinds=config.registry, progress=progress, bind=bind
+    )
 
 
 def _run(action: Callable[[], Report], fmt: str) -> None:
@@ -74,11 +93,11 @@ def _run(action: Callable[[], Report], fmt: str) -> None:
     from prodops_sync.remotes.base import RemoteError
     from prodops_sync.sync.config import ConfigError
     from prodops_sync.sync.engine import SyncError
-    from prodops_sync.sync.state import StateError
+    from prodops_sync.sync.state import BindingError, StateError
 
     try:
         report = action()
-    except ConfigError as exc:
+    except (ConfigError, BindingError) as exc:
         click.echo(f"error: {exc}", err=True)
         raise SystemExit(EXIT_USAGE) from None
     except (SyncError, StateError, RemoteError) as exc:
@@ -98,6 +117,8 @@ def _run(action: Callable[[], Report], fmt: str) -> None:
         for warning in report.warnings:
             click.echo(f"warning: {warning}", err=True)
     _write_step_summary(report)
+    if report.invalid:
+        raise SystemExit(EXIT_ERROR)  # a wiki edit made a document invalid: not written
     raise SystemExit(EXIT_CONFLICT if report.conflicts else EXIT_OK)
 
 
@@ -113,6 +134,7 @@ def render_text(report: Report) -> str:
                 lines.append(
                     f"{item.key:<{width}}  {item.status:<24}  {item.push:<13}  {item.pull}"
                 )
+        lines.extend(notice_lines(report))
         in_sync = len(report.items) - len(changed)
         lines.append(
             f"{plural(len(report.items), 'document')}: {in_sync} in sync, {len(changed)} to "
@@ -124,8 +146,18 @@ def render_text(report: Report) -> str:
         where = f" ({o.path})" if o.path else ""
         detail = f": {o.detail}" if o.detail else ""
         lines.append(f"{o.action:<13} {o.key}{where}{detail}")
+    lines.extend(notice_lines(report))
     lines.append(summary_line(report))
     return "\n".join(lines)
+
+
+def notice_lines(report: Report) -> list[str]:
+    """One line per rename, move, wiki deletion, drift, duplicate or re-binding."""
+    lines = []
+    for notice in report.notices:
+        subject = f"{notice.key}: " if notice.key else ""
+        lines.append(f"{notice.kind:<16} {subject}{notice.detail}")
+    return lines
 
 
 def summary_line(report: Report) -> str:
@@ -174,7 +206,8 @@ def _write_step_summary(report: Report) -> None:
 
 @click.command("plan")
 @_common
-def plan(target_name: str | None, config_path: Path | None, fmt: str) -> None:
+@_binding
+def plan(target_name: str | None, config_path: Path | None, fmt: str, bind: str | None) -> None:
     """Show how every document differs between the playbook, the wiki and the last sync,
     and what push and pull would do. Makes no changes. Alias: status.
 
@@ -182,11 +215,12 @@ def plan(target_name: str | None, config_path: Path | None, fmt: str) -> None:
     3 conflicts (documents changed differently on both sides).
     """
 
-    _run(lambda: _engine(config_path, target_name, fmt).plan(), fmt)
+    _run(lambda: _engine(config_path, target_name, fmt, bind).plan(), fmt)
 
 
 @click.command("push")
 @_common
+@_binding
 @click.option("--dry-run", is_flag=True, help="Show what would be written; write nothing.")
 @click.option(
     "--force", is_flag=True,
@@ -203,9 +237,14 @@ def plan(target_name: str | None, config_path: Path | None, fmt: str) -> None:
     "merge, or merge letting Git (local) or the wiki win where both changed the same thing. "
     "merge/local/wiki also write the merged document into the file.",
 )
+@click.option(
+    "--restore", is_flag=True,
+    help="Bring back pages deleted in the wiki from Git: the same page out of the trash "
+    "when it is still there, else a new one.",
+)
 def push(
-    target_name: str | None, config_path: Path | None, fmt: str, dry_run: bool, force: bool,
-    max_delete: int, on_conflict: str,
+    target_name: str | None, config_path: Path | None, fmt: str, bind: str | None,
+    dry_run: bool, force: bool, max_delete: int, on_conflict: str, restore: bool,
 ) -> None:
     """Mirror the playbook into the wiki: create, update and archive pages.
 
@@ -214,8 +253,9 @@ def push(
     playbook must validate first. Exit codes: 0 done, 1 error, 2 usage, 3 conflicts.
     """
     _run(
-        lambda: _engine(config_path, target_name, fmt).push(
-            dry_run=dry_run, force=force, max_delete=max_delete, on_conflict=on_conflict
+        lambda: _engine(config_path, target_name, fmt, bind).push(
+            dry_run=dry_run, force=force, max_delete=max_delete, on_conflict=on_conflict,
+            restore=restore,
         ),
         fmt,
     )
@@ -223,6 +263,7 @@ def push(
 
 @click.command("pull")
 @_common
+@_binding
 @click.option("--dry-run", is_flag=True, help="Show what would change; write nothing.")
 @click.option(
     "--prune", is_flag=True, help="Delete local files whose pages were deleted in the wiki."
@@ -238,8 +279,8 @@ def push(
     "conflict markers (merge), or let Git (local) or the wiki win. Other edits merge anyway.",
 )
 def pull(
-    target_name: str | None, config_path: Path | None, fmt: str, dry_run: bool, prune: bool,
-    max_delete: int, on_conflict: str,
+    target_name: str | None, config_path: Path | None, fmt: str, bind: str | None,
+    dry_run: bool, prune: bool, max_delete: int, on_conflict: str,
 ) -> None:
     """Bring wiki edits back into the playbook files, in canonical form.
 
@@ -248,7 +289,7 @@ def pull(
     files. Exit codes: 0 done, 1 error, 2 usage, 3 conflicts remain.
     """
     _run(
-        lambda: _engine(config_path, target_name, fmt).pull(
+        lambda: _engine(config_path, target_name, fmt, bind).pull(
             dry_run=dry_run, prune=prune, max_delete=max_delete, on_conflict=on_conflict
         ),
         fmt,

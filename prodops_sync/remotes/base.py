@@ -13,7 +13,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
-from prodops_sync.kinds import KindSpec
+from prodops_sync.kinds import KindSpec, active
 from prodops_sync.links import LinkResolver
 from prodops_sync.model import Document
 from prodops_sync.sync.state import SyncState
@@ -24,6 +24,16 @@ if TYPE_CHECKING:
 
 class RemoteError(Exception):
     """A remote request failed for good (after retries), with a one-line explanation."""
+
+    def __init__(self, message: str, status: int | None = None) -> None:
+        super().__init__(message)
+        self.status = status
+        """The HTTP status of the failed request, when there was one."""
+
+
+class ContainerGone(RemoteError):
+    """A container the state records (a database, a collection or parent page) is gone,
+    in the trash or elsewhere: the engine refuses to sync against it."""
 
 
 class RemoteConflict(RemoteError):
@@ -51,6 +61,12 @@ class RemoteEntry:
     ``DocState.splice``), when the remote splices bodies block by block."""
     parent: str = ""
     """For free pages: the id of the page this one sits under (the page tree)."""
+    location: str = ""
+    """Where a person moved the page when it is no longer where the tool put it (e.g.
+    ``under 'Quarterly Planning'``); empty otherwise."""
+    existing: bool = False
+    """Set by ``create`` when a page carrying the key was already there (made by a
+    concurrent run): nothing was created, and the engine compares before adopting it."""
 
 
 class Remote(ABC):
@@ -58,6 +74,12 @@ class Remote(ABC):
 
     label: str = "remote"
     """Short name used in conflict markers and messages (``notion``, ``confluence``)."""
+
+    def binding(self) -> dict[str, str]:
+        """Where this remote's containers live, as configured (e.g. the Notion root page;
+        the Confluence site, space and parent page). The engine records it in the state
+        and refuses a configuration that names another place."""
+        return {}
 
     @abstractmethod
     def prepare(self, state: SyncState, kinds: Sequence[KindSpec], *, create: bool) -> None:
@@ -86,6 +108,17 @@ class Remote(ABC):
     ) -> RemoteEntry:
         """Make the page hold ``doc``, changing as little as the API allows. ``current`` is
         the page's content if the engine fetched it (None: fetch as needed)."""
+
+    def drift(self) -> list[tuple[str, str]]:
+        """Schema drift seen while listing and reading: (collection or key, message), e.g.
+        a column renamed or added in the wiki."""
+        return []
+
+    def restore(self, remote_id: str, doc: Document) -> RemoteEntry | None:
+        """Bring page ``remote_id`` back from the trash (it was ``doc``'s page); None when
+        it cannot be (purged, no longer shared, not a page of ours): the engine then
+        creates a new page."""
+        return None
 
     @abstractmethod
     def archive(self, entry: RemoteEntry) -> None:
@@ -144,3 +177,14 @@ class HttpRemote(Remote, ABC):
     @property
     def retries_made(self) -> int:
         return self.runner.retries
+
+
+def tracked_collections(state: SyncState) -> set[str]:
+    """Collections the state has documents in (by each base's kind): an empty listing of
+    one of them is suspicious, and a remote checks the container before trusting it."""
+    found = set()
+    for recorded in state.docs.values():
+        kind = active().get(str((recorded.base or {}).get("kind", "")))
+        if kind is not None:
+            found.add(kind.collection)
+    return found

@@ -60,7 +60,14 @@ from prodops_sync.kinds import KindSpec, active, collections
 from prodops_sync.links import LinkResolver
 from prodops_sync.model import Document
 from prodops_sync.pages import parent_key
-from prodops_sync.remotes.base import HttpRemote, RemoteConflict, RemoteEntry, RemoteError
+from prodops_sync.remotes.base import (
+    ContainerGone,
+    HttpRemote,
+    RemoteConflict,
+    RemoteEntry,
+    RemoteError,
+    tracked_collections,
+)
 from prodops_sync.remotes.confluence_titles import (
     PageTitles,
     TitleResolver,
@@ -282,6 +289,15 @@ class ConfluenceRemote(HttpRemote):
 
     # -- containers ------------------------------------------------------------------------
 
+    def binding(self) -> dict[str, str]:
+        """The space and parent page the tree lives under. (Not the site URL: a site is
+        reached under several URLs, e.g. its atlassian.net name and a custom domain.)"""
+        return {
+            "type": "confluence",
+            "space": self.space,
+            "parent_page": self.parent_page or "(space home page)",
+        }
+
     def prepare(self, state: SyncState, kinds: Sequence[KindSpec], *, create: bool) -> None:
         groups = collections(kinds)
         records = [c for c, members in groups.items() if _is_record_collection(members)]
@@ -452,7 +468,9 @@ class ConfluenceRemote(HttpRemote):
                  if k.is_page and k.collection in state.containers}
         cql = f"space = {_cql_string(self.space)} and ancestor = {root} and type = page"
         entries: list[RemoteEntry] = []
-        for content in self._search(cql, LIST_EXPAND):
+        found = self._search(cql, LIST_EXPAND)
+        self._check_containers(state, found, by_parent, root)
+        for content in found:
             if str(content["id"]) in by_parent or str(content["id"]) in trees:
                 continue  # a collection page
             ancestors = content.get("ancestors") or []
@@ -464,12 +482,75 @@ class ConfluenceRemote(HttpRemote):
                 continue
             collection = by_parent.get(parent)
             if collection is None:
-                continue  # deeper in the tree (a sub-page of a record): not a document
+                # Deeper in the tree: a sub-page of a record (not a document), or a
+                # document someone moved under another page, which its key tells.
+                moved = self._moved_entry(content, groups, ancestors)
+                if moved is not None:
+                    entries.append(moved)
+                continue
             entry = self._entry(content, groups[collection])
             if entry is not None:
                 self._parents[entry.remote_id] = parent
                 entries.append(entry)
         return entries
+
+    def _moved_entry(
+        self,
+        content: Mapping[str, Any],
+        groups: Mapping[str, Sequence[KindSpec]],
+        ancestors: Sequence[Mapping[str, Any]],
+    ) -> RemoteEntry | None:
+        """The entry of a keyed document page found away from its collection page (moved
+        in the wiki, e.g. under a sibling): still the same document, left where it is."""
+        key = _key_of(content)
+        kind = kind_of_key(key) if key else None
+        if kind is None or kind.collection not in groups:
+            return None
+        entry = self._entry(content, groups[kind.collection])
+        if entry is None:
+            return None
+        parent = ancestors[-1] if ancestors else {}
+        entry.location = f"under {str(parent.get('title') or parent.get('id'))!r}"
+        return entry
+
+    def _check_containers(
+        self,
+        state: SyncState,
+        found: Sequence[Mapping[str, Any]],
+        by_parent: Mapping[str, str],
+        root: str,
+    ) -> None:
+        """Raise :class:`ContainerGone` when a recorded collection page (or the parent page)
+        that held documents is missing from the listing and is gone or elsewhere. Costs a
+        read only in that suspicious case."""
+        tracked = tracked_collections(state)
+        seen = {str(c["id"]) for c in found}
+        for page_id, collection in by_parent.items():
+            if collection not in tracked:
+                continue
+            if page_id == root:
+                if found or not state.docs:
+                    continue
+            elif page_id in seen:
+                continue
+            where = "parent page" if page_id == root else f"{collection!r} page"
+            try:
+                page = self._get(
+                    f"read {where}", f"{API}/content/{page_id}", expand="ancestors,space"
+                ) or {}
+            except RemoteError as exc:
+                if exc.status == 404:
+                    raise ContainerGone(
+                        f"the {where} {page_id} recorded in the state is gone or in the trash"
+                    ) from None
+                raise
+            space = str((page.get("space") or {}).get("key", self.space))
+            ancestors = {str(a.get("id")) for a in page.get("ancestors") or []}
+            if space != self.space or (page_id != root and root not in ancestors):
+                raise ContainerGone(
+                    f"the {where} {page_id} recorded in the state is no longer under page "
+                    f"{root} in space {self.space!r}"
+                )
 
     def _entry(self, content: Mapping[str, Any], members: Sequence[KindSpec]) -> RemoteEntry | None:
         """A listing entry for ``content``; None for a page that is not a document."""
@@ -630,6 +711,15 @@ class ConfluenceRemote(HttpRemote):
             except HttpFailure as exc:
                 if not is_title_clash(exc.status, exc.detail):
                     raise
+                # Titles are unique in a space, so a page another run created for this
+                # document meanwhile clashes: look before taking another title.
+                found = self._find_own(title, doc.key)
+                if found is not None:
+                    entry = self._entry(found, [kind])
+                    if entry is not None:
+                        entry.existing = True
+                        self._parents[entry.remote_id] = container
+                        return entry
                 # Another page in the space (outside the playbook) has this title.
                 self._title_taken(title, doc)
                 continue
@@ -846,6 +936,49 @@ class ConfluenceRemote(HttpRemote):
         if len(body) > limit:
             raise RemoteError(f"confluence: attachment {ref} is larger than {limit} bytes")
         return body
+
+    def restore(self, remote_id: str, doc: Document) -> RemoteEntry | None:
+        """Restore a trashed page (a ``PUT`` with ``status: current`` and the next version,
+        as Confluence restores from the trash), back under its collection page."""
+        kind = active()[doc.kind]
+        container = self.containers.get(kind.collection)
+        try:
+            page = self._get(
+                f"read trashed page {remote_id}", f"{API}/content/{remote_id}",
+                status="trashed", expand=LIST_EXPAND,
+            ) or {}
+        except RemoteError as exc:
+            if exc.status == 404:
+                return None  # not in the trash (purged, or restored and deleted again)
+            raise
+        if _key_of(page) not in (doc.key, None) or not container:
+            return None
+        number = int((page.get("version") or {}).get("number", 0)) + 1
+        body = {
+            "id": remote_id,
+            "type": "page",
+            "status": "current",
+            "title": str(page.get("title", doc.title)),
+            "space": {"key": self.space},
+            "ancestors": [{"id": container}],
+            "version": {"number": number, "message": VERSION_MESSAGE},
+        }
+        try:
+            content = self._call(
+                f"restore {doc.title!r} from the trash",
+                lambda: self.client.put(f"{API}/content/{remote_id}", data=body),
+                write=True,
+            )
+        except HttpFailure as exc:
+            if is_title_clash(exc.status, exc.detail):
+                return None  # its title went to another page meanwhile: create anew
+            raise
+        title = str(content.get("title", doc.title))
+        self._claim(remote_id, doc.key, title)
+        self._parents[remote_id] = container
+        entry = self._written_entry(content, doc, title)
+        entry.key = _key_of(page) or ""
+        return entry
 
     def archive(self, entry: RemoteEntry) -> None:
         def send() -> Any:

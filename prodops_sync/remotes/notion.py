@@ -44,8 +44,16 @@ from prodops_sync.kinds import KindSpec, active, collections
 from prodops_sync.links import PENDING_URL, LinkResolver
 from prodops_sync.model import Document, content_hash
 from prodops_sync.pages import parent_key
-from prodops_sync.remotes.base import HttpRemote, RemoteConflict, RemoteEntry, RemoteError
+from prodops_sync.remotes.base import (
+    ContainerGone,
+    HttpRemote,
+    RemoteConflict,
+    RemoteEntry,
+    RemoteError,
+    tracked_collections,
+)
 from prodops_sync.remotes.files import download
+from prodops_sync.remotes.notion_columns import Columns
 from prodops_sync.remotes.notion_diff import Delete, Insert, Op, Update, cheapest_ops
 from prodops_sync.remotes.retry import (
     RETRYABLE_STATUSES,
@@ -64,8 +72,11 @@ KEY_PROPERTY = notion_props.KEY_PROPERTY
 KIND_PROPERTY = "Kind"
 SINGLETON_COLLECTION = "Playbook"
 # A page whose last_edited_time is this close to "now" may have been edited again within the
-# same minute (Notion rounds the timestamp down), so its marker proves nothing.
-AMBIGUOUS_SECONDS = 120
+# same minute (Notion rounds the timestamp down), so its marker proves nothing. The slack
+# covers a client clock that runs ahead of Notion's (a clock 5 minutes fast would otherwise
+# take a fresh timestamp for a settled one and miss the next edit in that minute).
+CLOCK_SLACK_SECONDS = 600
+AMBIGUOUS_SECONDS = 120 + CLOCK_SLACK_SECONDS
 # Suffix of a marker read while its minute may still have been open (see _entry).
 PROVISIONAL = "~"
 _START = "__start__"  # insert position: before the first child
@@ -138,6 +149,10 @@ class NotionRemote(HttpRemote):
         self.runner = runner or RequestRunner(classify_error, service="notion")
         self.clock = clock
         self._pages: dict[str, dict[str, Any]] = {}
+        self._containers: dict[str, str] = {}  # collection -> data source id (from the state)
+        self._kinds: Sequence[KindSpec] = ()
+        self._property_ids: dict[str, dict[str, str]] = {}  # the state's, updated in place
+        self._columns: dict[str, Columns] = {}
         self._bot: str | None = None
         self._page_blocks: dict[str, list[dict[str, Any]]] = {}  # free page -> its blocks
         self._state: SyncState | None = None
@@ -181,6 +196,10 @@ class NotionRemote(HttpRemote):
 
     # -- containers ------------------------------------------------------------------------
 
+    def binding(self) -> dict[str, str]:
+        """The root page the databases live under (its id without dashes, lower case)."""
+        return {"type": "notion", "root_page": self.root_page.replace("-", "").lower()}
+
     def database_properties(self, collection: str, kinds: Sequence[KindSpec]) -> dict[str, Any]:
         """The data source's properties: the union of its kinds' schema-derived properties,
         the identity key and, for the shared ``Playbook`` database, the kind."""
@@ -200,10 +219,32 @@ class NotionRemote(HttpRemote):
             }
         return props
 
+    def _cols(self, collection: str) -> Columns:
+        """The columns of ``collection`` (tool names, recorded property ids)."""
+        if collection not in self._columns:
+            members = collections(self._kinds).get(collection) or []
+            names = self.database_properties(collection, members) if members else {}
+            ids = self._property_ids.setdefault(collection, {})
+            self._columns[collection] = Columns(collection, names, ids)
+        return self._columns[collection]
+
+    def _by_tool_names(self, page: dict[str, Any], kind_name: str) -> dict[str, Any]:
+        """``page`` with its properties keyed by the tool's column names."""
+        kind = active().get(kind_name)
+        if kind is not None and isinstance(page.get("properties"), dict):
+            page["properties"] = self._cols(kind.collection).to_tool_names(page["properties"])
+        return page
+
+    def drift(self) -> list[tuple[str, str]]:
+        return [m for cols in self._columns.values() for m in cols.messages()]
+
     def prepare(self, state: SyncState, kinds: Sequence[KindSpec], *, create: bool) -> None:
         for kind in kinds:
             if kind.is_page and kind.collection not in state.containers:
                 self._prepare_pages_root(state, kind.collection, create=create)
+        self._kinds = tuple(kinds)
+        self._property_ids = state.property_ids
+        self._columns = {}
         missing = [c for c in collections(kinds) if c not in state.containers]
         existing = self._find_databases() if missing else {}
         for collection, members in collections(kinds).items():
@@ -270,15 +311,49 @@ class NotionRemote(HttpRemote):
             root = state.containers.get(kind.collection) if kind.is_page else None
             if root:
                 entries.extend(self._list_page_tree(root, kind))
+        tracked = tracked_collections(state)
+        self._containers = dict(state.containers)
         for collection, members in collections(kinds).items():
             ds_id = state.containers.get(collection)
             if not ds_id:
                 continue
-            for page in self._query(ds_id, f"list {collection!r}"):
+            try:
+                pages = self._query(ds_id, f"list {collection!r}")
+            except RemoteError as exc:
+                if exc.status == 404:
+                    raise ContainerGone(
+                        f"the {collection!r} database (data source {ds_id}) recorded in the "
+                        f"state is gone or no longer shared with the integration"
+                    ) from None
+                raise
+            if not pages and collection in tracked:
+                # An empty listing of a collection that had documents: make sure the
+                # database is still ours before calling every one of them deleted.
+                self._check_container(collection, ds_id)
+            for page in pages:
                 entry = self._entry(page, members)
                 if entry is not None:
                     entries.append(entry)
         return entries
+
+    def _check_container(self, collection: str, ds_id: str) -> None:
+        """Raise :class:`ContainerGone` if data source ``ds_id`` is in the trash or its
+        database is no longer under the root page. One read."""
+        source = self._read(
+            f"read database {collection!r}",
+            partial(self.client.data_sources.retrieve, ds_id),
+        )
+        parent = source.get("database_parent") or {}
+        where = str(parent.get("page_id", "")).replace("-", "").lower()
+        if source.get("in_trash") or source.get("archived"):
+            raise ContainerGone(
+                f"the {collection!r} database (data source {ds_id}) is in the trash"
+            )
+        if where and where != self.binding()["root_page"]:
+            raise ContainerGone(
+                f"the {collection!r} database (data source {ds_id}) is no longer under root "
+                f"page {self.root_page} (it is under {where})"
+            )
 
     def _query(self, ds_id: str, describe: str, **filters: Any) -> list[dict[str, Any]]:
         pages: list[dict[str, Any]] = []
@@ -296,6 +371,10 @@ class NotionRemote(HttpRemote):
             cursor = result.get("next_cursor")
 
     def _entry(self, page: dict[str, Any], members: Sequence[KindSpec]) -> RemoteEntry | None:
+        if members and isinstance(page.get("properties"), dict):
+            page["properties"] = self._cols(members[0].collection).to_tool_names(
+                page["properties"]
+            )
         props = page.get("properties", {})
         key = _plain(props.get(KEY_PROPERTY, {}).get("rich_text", [])) or None
         if KIND_PROPERTY in props:
@@ -378,9 +457,9 @@ class NotionRemote(HttpRemote):
     def fetch(self, entry: RemoteEntry, key: str, resolver: LinkResolver) -> Document:
         if active()[entry.kind].is_page:
             return self._fetch_free_page(entry, key, resolver)
-        page = self._pages.get(entry.remote_id) or self._read(
+        page = self._pages.get(entry.remote_id) or self._by_tool_names(self._read(
             "read page", lambda: self.client.pages.retrieve(entry.remote_id)
-        )
+        ), entry.kind)
         properties = self._full_properties(page)
         problems: list[str] = []
         fields = notion_props.properties_to_fields(
@@ -449,13 +528,14 @@ class NotionRemote(HttpRemote):
         props[KEY_PROPERTY] = {"rich_text": _rich(doc.key)}
         if not active()[doc.kind].is_record:
             props[KIND_PROPERTY] = {"select": {"name": doc.kind}}
-        return props
+        return self._cols(active()[doc.kind].collection).to_wiki_keys(props)
 
-    def _find_by_key(self, ds_id: str, key: str) -> dict[str, Any] | None:
+    def _find_by_key(self, ds_id: str, key: str, kind: KindSpec) -> dict[str, Any] | None:
+        column = self._cols(kind.collection).key_of(KEY_PROPERTY)
         pages = self._query(
             ds_id,
             "look up page by key",
-            filter={"property": KEY_PROPERTY, "rich_text": {"equals": key}},
+            filter={"property": column, "rich_text": {"equals": key}},
         )
         return pages[0] if pages else None
 
@@ -467,6 +547,13 @@ class NotionRemote(HttpRemote):
             return _with_blocks(self._create_free_page(doc, kind, state, blocks), base)
         ds_id = state.containers[kind.collection]
         first, steps = _first_step(plan_append_requests(blocks, "root"))
+        # Look before creating: another run (a second clone, CI on two branches) may have
+        # created the page since this run listed the collection.
+        found = self._find_by_key(ds_id, doc.key, kind)
+        if found is not None:
+            entry = self._entry(found, [kind]) or _fail(doc)
+            entry.existing = True
+            return entry
         page = self._write(
             f"create page {doc.title!r}",
             lambda: self.client.pages.create(
@@ -474,7 +561,7 @@ class NotionRemote(HttpRemote):
                 properties=self._page_properties(doc),
                 children=for_request(first),
             ),
-            before_retry=lambda: self._find_by_key(ds_id, doc.key),
+            before_retry=lambda: self._find_by_key(ds_id, doc.key, kind),
         )
         if steps:
             # The first step went with the create (nothing refers to its ids); the rest keep
@@ -558,7 +645,7 @@ class NotionRemote(HttpRemote):
         or is too recent to prove anything, its content is read again and compared, and a
         difference raises :class:`RemoteConflict`. Costs one read when nothing changed."""
         page = self._read("read page", lambda: self.client.pages.retrieve(entry.remote_id))
-        self._pages[entry.remote_id] = page
+        self._pages[entry.remote_id] = self._by_tool_names(page, entry.kind)
         marker, unsettled = self._marker(page)
         if (
             expected is not None
@@ -613,6 +700,26 @@ class NotionRemote(HttpRemote):
     def download_asset(self, entry: RemoteEntry, ref: str, limit: int) -> bytes:
         # Notion-hosted files are signed URLs: sent without the integration's token.
         return download(ref, limit)
+
+    def restore(self, remote_id: str, doc: Document) -> RemoteEntry | None:
+        """Take the row out of the trash, if it is still a row of the document's database."""
+        kind = active()[doc.kind]
+        try:
+            page = self._read("read page", lambda: self.client.pages.retrieve(remote_id))
+        except RemoteError as exc:
+            if exc.status == 404:
+                return None  # purged, or no longer shared with the integration
+            raise
+        parent = str((page.get("parent") or {}).get("data_source_id", "")).replace("-", "")
+        expected = self._containers.get(kind.collection, "").replace("-", "")
+        if not parent or parent != expected:
+            return None
+        if page.get("in_trash") or page.get("archived"):
+            page = self._write(
+                f"restore {doc.title!r} from the trash",
+                lambda: self.client.pages.update(remote_id, in_trash=False),
+            )
+        return self._entry(page, [kind])
 
     def archive(self, entry: RemoteEntry) -> None:
         self._write(

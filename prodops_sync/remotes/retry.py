@@ -127,7 +127,9 @@ class RequestRunner:
                 if failure is None:
                     raise
                 if not failure.retryable:
-                    raise RemoteError(f"{self.service}: {describe}: {failure.message}") from None
+                    raise RemoteError(
+                        f"{self.service}: {describe}: {failure.message}", failure.status
+                    ) from None
                 if attempt >= self.policy.max_attempts or self.retries >= self.policy.budget:
                     raise RemoteError(
                         f"{self.service}: {describe}: gave up after {attempt} attempts "

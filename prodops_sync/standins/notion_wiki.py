@@ -172,6 +172,22 @@ class NotionWikiUser:
             self._s.relocate(str(uuid.UUID(page_id)), parent, self.user_id)
         self._done()
 
+    def move_database(self, database_id: str, new_parent_page_id: str | None) -> None:
+        """Drag a (full-page) database under another page, or with ``None`` to a private
+        page of the person's own that the integration cannot see."""
+        with self._s.lock:
+            db_id = str(uuid.UUID(database_id))
+            database = self._s.state["databases"][db_id]
+            self._s._unlink(db_id)
+            if new_parent_page_id is None:
+                database["parent"] = {"type": "workspace", "workspace": True}
+            else:
+                parent = str(uuid.UUID(new_parent_page_id))
+                database["parent"] = {"type": "page_id", "page_id": parent}
+                self._s._link_child(parent, db_id, None)
+            self._s.touch(db_id, self.user_id)
+        self._done()
+
     def archive_page(self, page_id: str, archived: bool = True) -> None:
         """Move a page (or database row) to the trash, or restore it."""
         with self._s.lock:

@@ -25,15 +25,21 @@ from prodops_sync.kinds import KindSpec, Registry, use
 from prodops_sync.links import MappingResolver
 from prodops_sync.model import Document, content_hash, content_of
 from prodops_sync.pages import page_depth
-from prodops_sync.remotes.base import Remote, RemoteConflict, RemoteEntry
+from prodops_sync.remotes.base import ContainerGone, Remote, RemoteConflict, RemoteEntry
 from prodops_sync.schemas import load_schema
 from prodops_sync.sync.assets import AssetError, AssetSync
 from prodops_sync.sync.files import atomic_write_text, slugify, unique_stem
+from prodops_sync.sync.identity import (
+    Assignment,
+    assign_entries,
+    detect_renames,
+    rekeyed,
+)
 from prodops_sync.sync.localfiles import render_document
 from prodops_sync.sync.merge import MergeResult, Prefer, has_markers, merge_documents, take_side
 from prodops_sync.sync.pagetree import assign_page_keys
 from prodops_sync.sync.planner import PlanItem, PullAction, PushAction, Status, plan
-from prodops_sync.sync.state import DocState, StateStore, SyncState
+from prodops_sync.sync.state import BindingError, DocState, StateStore, SyncState
 
 ProgressCallback = Callable[[int, int, str], None]
 
@@ -65,6 +71,16 @@ class Outcome:
 
 
 @dataclass
+class Notice:
+    """Something the plan shows on its own line: a rename, a move, a page deleted in the
+    wiki, schema drift, a duplicate page, a re-bound target."""
+
+    kind: str
+    key: str
+    detail: str
+
+
+@dataclass
 class Report:
     """The result of a plan, push or pull."""
 
@@ -80,10 +96,17 @@ class Report:
     warnings: list[str] = field(default_factory=list)
     """Things that did not stop the run but need a look (a wiki file that could not be
     downloaded, say)."""
+    notices: list[Notice] = field(default_factory=list)
+    """Renames, moves, wiki deletions, drift and duplicates, one line each."""
 
     def count(self, action: str) -> int:
         """How many documents got ``action``."""
         return sum(1 for o in self.outcomes if o.action == action)
+
+    @property
+    def invalid(self) -> list[Outcome]:
+        """Documents pull did not write because the wiki's version fails validation."""
+        return [o for o in self.outcomes if o.action == "invalid"]
 
     @property
     def conflicts(self) -> list[Outcome]:
@@ -110,6 +133,7 @@ class Report:
                 for item in self.items
             ],
             "outcomes": [o.__dict__ for o in self.outcomes],
+            "notices": [n.__dict__ for n in self.notices],
             "conflicts": len(self.conflicts),
             "warnings": self.warnings,
         }
@@ -199,7 +223,10 @@ class Engine:
         kinds: Registry | None = None,
         progress: ProgressCallback | None = None,
         loader: LocalLoader = load_local,
+        bind: str | None = None,
     ) -> None:
+        """``bind`` is None, ``"rebind"`` or ``"resync"``: what to do when the state belongs
+        to other containers than the target names (see :meth:`_bind`)."""
         self.playbook_dir = playbook_dir
         self.remote = remote
         self.store = store
@@ -220,6 +247,19 @@ class Engine:
         self.local: dict[str, Document] = {}
         self.page_moves: dict[str, str] = {}
         """Free pages the wiki moved (new key -> old key); pull moves their files."""
+        if bind not in (None, "rebind", "resync"):
+            raise ValueError(f"bind must be None, 'rebind' or 'resync', not {bind!r}")
+        self.bind = bind
+        self.notices: list[Notice] = []
+        self.invalid: dict[str, str] = {}
+        """Documents whose wiki version fails validation, with the problem (pull skips them)."""
+        self.found_existing: list[tuple[PlanItem, RemoteEntry, Outcome]] = []
+        """Creates that found a page another run had just made (see :meth:`_adopt_existing`)."""
+        self.duplicates: list[tuple[str, RemoteEntry]] = []
+        """Extra pages carrying a key another page holds (see :mod:`.identity`)."""
+        self.set_aside: str | None = None
+        """The state a ``resync`` replaced (as JSON); saved beside the new one by a run
+        that writes."""
 
     # -- planning -------------------------------------------------------------------------
 
@@ -232,6 +272,8 @@ class Engine:
     def _build_plan(self, *, create_containers: bool) -> list[PlanItem]:
         self.state = self.store.load()
         self.files.load()
+        self.notices = []
+        self._bind()
         local, self.local_errors = self.loader(self.playbook_dir)
         self.local = local
         # An invalid playbook is never pushed, so its first push creates no containers either.
@@ -240,9 +282,26 @@ class Engine:
         # empty tree page, and a lookup per run, are no use to a playbook without any).
         kinds = tuple(k for k in self.registry.kinds if not k.is_page or k.collection in
                       self.state.containers or any(d.kind == k.name for d in local.values()))
-        self.remote.prepare(self.state, kinds, create=create)
-        entries = self.remote.list_entries(self.state, kinds)
-        self._assign_keys(entries, local)
+        try:
+            self.remote.prepare(self.state, kinds, create=create)
+            entries = self.remote.list_entries(self.state, kinds)
+        except ContainerGone as exc:
+            raise BindingError(self.store.target, str(exc)) from None
+        pages = self.registry.pages
+        page_entries = [e for e in entries if pages is not None and e.kind == pages.name]
+        assignment = assign_entries(
+            [e for e in entries if pages is None or e.kind != pages.name], self.state.docs
+        )
+        self._assign_keys(assignment, local, page_entries)
+        self.duplicates = assignment.duplicates
+        # Under the key the state files it under (a record moved by a rename keeps the old
+        # key inside its stored content until the next write).
+        base = {
+            key: rekeyed(_document_from_content(s.base), key)
+            for key, s in self.state.docs.items()
+            if s.base is not None
+        }
+        renames = self._follow_renames(local, base)
         for key, doc in local.items():
             self.resolver.titles[key] = doc.title
             if doc.path:
@@ -251,41 +310,167 @@ class Engine:
             if entry.url:
                 self.resolver.urls.setdefault(key, entry.url)
             self.resolver.titles.setdefault(key, entry.title)
-        base = {
-            key: _document_from_content(s.base)
-            for key, s in self.state.docs.items()
-            if s.base is not None
-        }
         remote_docs = self._remote_documents(base)
         pending = {k: s.pending for k, s in self.state.docs.items() if s.pending}
-        return plan(local, remote_docs, base, pending)
+        items = plan(local, remote_docs, base, pending)
+        self._annotate(items, assignment.key_changes, renames)
+        return items
 
-    def _assign_keys(self, entries: list[RemoteEntry], local: dict[str, Document]) -> None:
-        """Map listing entries to document keys; pages without a key (created in the wiki)
-        get a new key from their title, unique among local files and other pages."""
+    def _wiki_problem(self, item: PlanItem) -> str:
+        """Why the wiki's version of a document pull would write fails validation where the
+        Git version (or the base) did not (a new select option, a cleared required field):
+        ``field: message``, or empty. Pages created in the wiki are not judged: their file
+        is new, and validate shows what it lacks."""
+        if item.pull not in (PullAction.WRITE, PullAction.MERGE) or item.remote is None:
+            return ""
+        reference = item.local or item.base
+        if reference is None:
+            return ""
+        from prodops_sync.validate import validate_documents  # heavy (jsonschema)
+
+        def errors(doc: Document) -> list[str]:
+            copy = Document(item.key, doc.kind, doc.fields, doc.body, path=self._path_for(item))
+            return [
+                f"{p.field}: {p.message}"
+                for p in validate_documents([copy], whole_playbook=False)
+                if p.severity == "error"
+            ]
+
+        known = set(errors(reference))
+        new = [e for e in errors(item.remote) if e not in known]
+        return "; ".join(new[:3])
+
+    def _follow_renames(
+        self, local: dict[str, Document], base: dict[str, Document]
+    ) -> dict[str, str]:
+        """Files renamed in Git (``git mv``): a document that went and a new one of the same
+        kind with similar content are one document. Its state record, base and page move to
+        the new key (the page keeps carrying the old key until push renames it), so the
+        page is renamed, never archived and created again. ``{new key: old key}``."""
+        gone = {k: base[k] for k in self.state.docs if k in base and k not in local}
+        new = {k: d for k, d in local.items() if k not in self.state.docs and k not in self.entries}
+        renames = detect_renames(gone, new) if gone and new else {}
+        for new_key, old_key in renames.items():
+            record = self.state.docs.pop(old_key)
+            entry = self.entries.pop(old_key, None)
+            record.remote_key = record.remote_key or old_key
+            self.state.docs[new_key] = record
+            base[new_key] = rekeyed(base.pop(old_key), new_key)
+            if entry is not None:
+                self.entries[new_key] = entry
+        return renames
+
+    def _annotate(
+        self, items: list[PlanItem], key_changes: dict[str, str], renames: dict[str, str]
+    ) -> None:
+        """Record on each item the key its page carries and where it was renamed from, and
+        collect the plan's own lines: renames, key changes, moves, wiki deletions and
+        duplicate pages."""
+        for item in items:
+            entry = self.entries.get(item.key)
+            recorded = self.state.docs.get(item.key)
+            if entry is not None and recorded is not None and entry.key != item.key:
+                item.page_key = entry.key or ""
+            item.renamed_from = renames.get(item.key)
+            if item.renamed_from:
+                self.notices.append(Notice(
+                    "rename", item.key,
+                    f"renamed in Git from {item.renamed_from}; push renames the same page",
+                ))
+            if item.key in key_changes:
+                shown = repr(key_changes[item.key]) if key_changes[item.key] else "nothing"
+                self.notices.append(Notice(
+                    "key-changed", item.key,
+                    f"the page's sync key was changed in the wiki to {shown}; the page is "
+                    f"still this document (by its id) and push writes its key back",
+                ))
+            if entry is not None and entry.location:
+                self.notices.append(Notice(
+                    "moved", item.key, f"moved in the wiki {entry.location}; kept there",
+                ))
+            if item.status in (Status.DELETED_REMOTE, Status.LOCAL_EDIT_REMOTE_DELETE):
+                self.notices.append(Notice(
+                    "deleted-in-wiki", item.key,
+                    "deleted in the wiki; push --restore brings it back from Git (the same "
+                    "page, from the trash, when it is still there), pull --prune deletes the "
+                    "file",
+                ))
+        self.invalid = {}
+        for item in items:
+            problem = self._wiki_problem(item)
+            if problem:
+                self.invalid[item.key] = problem
+                self.notices.append(Notice(
+                    "drift", item.key,
+                    f"the wiki's version does not validate ({problem}); pull will not write "
+                    f"it: fix the page, or push --force the Git version",
+                ))
+        for where, message in self.remote.drift():
+            self.notices.append(Notice("drift", where, message))
+        for key, entry in self.duplicates:
+            self.notices.append(Notice(
+                "duplicate", key,
+                f"another page also carries this key ({entry.url or entry.remote_id}); push "
+                f"archives it if it holds nothing new, else merge it by hand and delete it",
+            ))
+
+    def _bind(self) -> None:
+        """Check that the state belongs to the containers the target names.
+
+        A state whose recorded binding differs from the target's is refused
+        (:class:`BindingError`) unless the run was asked to ``rebind`` (keep the documents'
+        identities and find the containers again at the new place: the recorded page ids
+        are dropped, so pages are found again by their keys) or ``resync`` (set the state
+        aside, as if it were lost: pages are matched by key, differing documents become
+        conflicts). Neither deletes anything: a document whose page is not found is
+        "deleted in the wiki", which push leaves alone and pull only reports.
+        """
+        current = self.remote.binding()
+        recorded = self.state.binding
+        if not current or recorded == current:
+            return
+        if not recorded:
+            # A first run, or a state written before bindings were recorded: adopt.
+            self.state.binding = dict(current)
+            return
+        was, now = _describe_binding(recorded), _describe_binding(current)
+        if self.bind == "resync":
+            self.notices.append(Notice("resync", "", f"state set aside: was {was}, now {now}"))
+            self.set_aside = self.state.to_json()
+            # Cleared in place, so the store records every forgotten document.
+            self.state.docs.clear()
+            self.state.containers = {}
+            self.state.property_ids = {}
+            self.state.binding = dict(current)
+            return
+        if self.bind == "rebind":
+            self.notices.append(Notice("rebind", "", f"re-bound from {was} to {now}"))
+            self.state.binding = dict(current)
+            # Container ids are found again at the new place; the schema digests stay, so
+            # re-found databases are not rewritten (their schema is what we made it).
+            self.state.containers = {k: v for k, v in self.state.containers.items() if "#" in k}
+            for recorded_doc in self.state.docs.values():
+                recorded_doc.remote_id = ""
+                recorded_doc.marker = ""
+                recorded_doc.url = ""
+            return
+        raise BindingError(
+            self.store.target,
+            f"the sync state belongs to {was}, but the configuration names {now}",
+        )
+
+    def _assign_keys(
+        self, assignment: Assignment, local: dict[str, Document], page_entries: list[RemoteEntry]
+    ) -> None:
+        """Take the listing keyed by document (:func:`assign_entries`); free pages are keyed
+        by their place in the tree; pages without a key (created in the wiki) get a new key
+        from their title, unique among local files and other pages."""
         self.entries = {}
         pages = self.registry.pages
         if pages is not None:
-            self._assign_page_keys([e for e in entries if e.kind == pages.name], local, pages)
-            entries = [e for e in entries if e.kind != pages.name]
-        known_ids = {s.remote_id: k for k, s in self.state.docs.items() if s.remote_id}
-        unkeyed: list[RemoteEntry] = []
-        for entry in entries:
-            key = entry.key or known_ids.get(entry.remote_id)
-            if key is None:
-                unkeyed.append(entry)
-                continue
-            if key in self.entries:
-                # A duplicated page carries a copy of the key: the page the state knows
-                # keeps it, the other is treated as a new page.
-                recorded = self.state.docs.get(key)
-                if recorded and recorded.remote_id == entry.remote_id:
-                    unkeyed.append(self.entries[key])
-                    self.entries[key] = entry
-                else:
-                    unkeyed.append(entry)
-                continue
-            self.entries[key] = entry
+            self._assign_page_keys(page_entries, local, pages)
+        self.entries.update(assignment.entries)
+        unkeyed = assignment.unkeyed
         for entry in unkeyed:
             kind = self.registry.get(entry.kind)
             if kind is None or not kind.is_record:
@@ -348,6 +533,7 @@ class Engine:
                 recorded is not None
                 and recorded.base is not None
                 and recorded.pending is None
+                and not recorded.refetch
                 and recorded.remote_id == entry.remote_id
                 and recorded.marker == entry.marker
                 and not entry.maybe_changed
@@ -388,13 +574,17 @@ class Engine:
 
     def push(
         self, *, dry_run: bool = False, force: bool = False, max_delete: int = 5,
-        on_conflict: str = "skip", only: set[str] | None = None,
+        on_conflict: str = "skip", only: set[str] | None = None, restore: bool = False,
     ) -> Report:
         """Mirror local changes into the remote. Never overwrites a remote edit it has not
         seen (reported as conflicts) unless ``force`` or an ``on_conflict`` choice (see
-        :data:`ON_CONFLICT_PUSH`). ``only`` limits the run to those document keys."""
+        :data:`ON_CONFLICT_PUSH`). ``only`` limits the run to those document keys.
+        ``restore`` brings back pages deleted in the wiki from Git: out of the trash when
+        they are still there, else as new pages (after looking for one with the key)."""
         with use(self.registry), self._locked(dry_run):
             items = self.build_plan(create_containers=not dry_run)
+            if not dry_run:
+                self._keep_set_aside()
             if self.local_errors:
                 shown = "\n  ".join(self.local_errors[:10])
                 raise SyncError(
@@ -414,11 +604,12 @@ class Engine:
             report = Report("push", items, dry_run=dry_run)
             self._apply_each(
                 report,
-                sorted((i for i in items if i.push is not PushAction.NONE
+                sorted((i for i in items
+                        if (i.push is not PushAction.NONE or (restore and _restorable(i)))
                         and (only is None or i.key in only)), key=self._order),
                 lambda i: str(i.push),
                 lambda i: self._push_one(
-                    i, dry_run=dry_run, force=force, on_conflict=on_conflict
+                    i, dry_run=dry_run, force=force, on_conflict=on_conflict, restore=restore
                 ),
             )
             if not dry_run:
@@ -428,6 +619,8 @@ class Engine:
                         and (only is None or item.key in only) and self.files.changed(item.local)
                     ):
                         report.outcomes.append(self._push_files(item))
+            self._adopt_existing()
+            self._settle_duplicates(report, items, dry_run=dry_run)
             # Pages written with links to pages that did not exist yet (in this run or an
             # interrupted earlier one) are rewritten now that their targets exist.
             if not dry_run:
@@ -482,6 +675,13 @@ class Engine:
             self.progress(n, len(work), f"{label(item)} {item.title}")
             report.outcomes.append(step(item))
 
+    def _keep_set_aside(self) -> None:
+        """Before a resync's first write, keep the replaced state next to the new one."""
+        if self.set_aside is not None:
+            backup = self.store.path.with_name(f"{self.store.target}.pre-resync.json")
+            atomic_write_text(backup, self.set_aside)
+            self.set_aside = None
+
     def _finish(self) -> None:
         self.state.synced_at = datetime.now(UTC).isoformat(timespec="seconds")
         # End of a run: fold the journal into the snapshot, the one diffable file CI commits.
@@ -493,6 +693,7 @@ class Engine:
         report.writes = self.remote.writes_made
         report.retries = self.remote.retries_made
         report.warnings = list(self.files.warnings)
+        report.notices = list(self.notices)
         report.urls = {
             key: entry.url
             for key, entry in self.entries.items()
@@ -516,9 +717,12 @@ class Engine:
             self.store.save(self.state)
 
     def _push_one(
-        self, item: PlanItem, *, dry_run: bool, force: bool, on_conflict: str = "skip"
+        self, item: PlanItem, *, dry_run: bool, force: bool, on_conflict: str = "skip",
+        restore: bool = False,
     ) -> Outcome:
         action = item.push
+        if restore and _restorable(item):
+            action = PushAction.CREATE
         if item.status in (Status.CONFLICT, Status.BOTH_MERGE) and force:
             action = PushAction.UPDATE
         outcome = Outcome(item.key, item.title, item.status, str(action))
@@ -550,12 +754,20 @@ class Engine:
             assert entry is not None
             self.remote.archive(entry)
             self.state.docs.pop(item.key, None)
+        elif action is PushAction.RENAME:
+            assert item.local is not None and entry is not None
+            self.resolver.misses.clear()
+            entry = self.remote.update(entry, item.local, item.remote, self.resolver)
+            self.entries[item.key] = entry
+            self._record(item.key, item.local, entry)
         elif action is PushAction.CREATE:
             assert item.local is not None
             self._journal(item.key, item.local, recorded)
             self.resolver.misses.clear()
             uploads = self.files.prepare(item.local)
-            entry = self.remote.create(item.local, self.state, self.resolver)
+            entry = self._create_or_restore(item, recorded, outcome)
+            if entry is None:
+                return outcome
             self.files.upload_to_page(entry, uploads)
             self.entries[item.key] = entry
             self.resolver.urls[item.key] = entry.url
@@ -575,6 +787,9 @@ class Engine:
                 # Nothing of ours landed: drop the journal entry, or the next run would
                 # take the wiki edit for our own half-finished write and overwrite it.
                 self.state.docs[item.key].pending = None
+                # The listing did not show that edit (same token, same minute): make the
+                # next pull read the page, or it would see nothing to fetch.
+                self.state.docs[item.key].refetch = True
                 outcome.action = str(PushAction.SKIP_CONFLICT)
                 outcome.detail = f"{exc}; pull to merge"
                 self.store.save(self.state)
@@ -602,6 +817,86 @@ class Engine:
         self.store.save(self.state)
         return Outcome(item.key, item.title, item.status, "upload", "linked files changed",
                        entry.url)
+
+    def _create_or_restore(
+        self, item: PlanItem, recorded: DocState | None, outcome: Outcome
+    ) -> RemoteEntry | None:
+        """A page for a document that has none: the page it had, out of the trash, if it is
+        still there; else a page another run created meanwhile (adopted when it holds the
+        same document, a conflict otherwise: None); else a new page."""
+        assert item.local is not None
+        if recorded is not None and recorded.remote_id:
+            entry = self.remote.restore(recorded.remote_id, item.local)
+            if entry is not None:
+                outcome.action = "restore"
+                return self.remote.update(entry, item.local, None, self.resolver)
+        entry = self.remote.create(item.local, self.state, self.resolver)
+        if not entry.existing:
+            return entry
+        # Another run created the page meanwhile. Not ours to overwrite: forget the journal
+        # entry (or the page would pass for our own half-finished write), and compare once
+        # every such page is known, so that links between them resolve alike.
+        if recorded is None or not recorded.remote_id:
+            self.state.docs.pop(item.key, None)
+        else:
+            recorded.pending = None
+        self.store.save(self.state)
+        self.entries[item.key] = entry
+        self.resolver.urls[item.key] = entry.url
+        self.found_existing.append((item, entry, outcome))
+        outcome.action = "record-base"
+        outcome.url = entry.url
+        return None
+
+    def _adopt_existing(self) -> None:
+        """Pages another run created for documents this run meant to create: adopted when
+        they hold the same document, else left as conflicts (base-less: the next plan shows
+        both versions) for pull or ``push --force``."""
+        for item, entry, outcome in self.found_existing:
+            assert item.local is not None
+            found = self.remote.fetch(entry, item.key, self.resolver)
+            if content_hash(found) == content_hash(item.local):
+                self._record(item.key, item.local, entry)
+                outcome.detail = "another run had created this page meanwhile; adopted"
+                self.store.save(self.state)
+            else:
+                outcome.action = "conflict"
+                outcome.detail = (
+                    "another run created a page with this key meanwhile, holding other "
+                    "content; pull to merge, or push --force"
+                )
+        self.found_existing = []
+
+    def _settle_duplicates(self, report: Report, items: list[PlanItem], *, dry_run: bool) -> None:
+        """Extra pages carrying a document's key: archived when they hold nothing the
+        document, its base or its page does not (a copy: a row restored from the trash
+        after it was re-created, a concurrent first push); otherwise reported as a conflict
+        for a person to merge. Never a new document."""
+        by_key = {i.key: i for i in items}
+        for key, entry in self.duplicates:
+            item = by_key.get(key)
+            outcome = Outcome(key, entry.title, item.status if item else Status.CONFLICT,
+                              "archive-duplicate", url=entry.url)
+            report.outcomes.append(outcome)
+            if dry_run or item is None:
+                continue
+            copy = self.remote.fetch(entry, key, self.resolver)
+            recorded = self.state.docs.get(key)
+            versions = [item.local, item.remote, item.base]
+            if recorded is not None and recorded.base is not None:
+                versions.append(_document_from_content(recorded.base))
+            # A copy's title differs by design ("Copy of ..." in Confluence): it holds
+            # nothing new when everything else equals a version we know.
+            known = {_untitled_hash(d) for d in versions if d is not None}
+            if _untitled_hash(copy) in known:
+                self.remote.archive(entry)
+                outcome.detail = "a second page with this key held nothing new; archived"
+            else:
+                outcome.action = "conflict"
+                outcome.detail = (
+                    f"a second page carries this key with other content ({entry.url}); "
+                    f"merge what it adds into the document, then delete that page"
+                )
 
     def _push_merged(
         self, item: PlanItem, outcome: Outcome, on_conflict: str, *, dry_run: bool
@@ -637,6 +932,9 @@ class Engine:
                 self.files.upload_to_page(entry, uploads)
             except RemoteConflict as exc:
                 self.state.docs[item.key].pending = None
+                # The listing did not show that edit (same token, same minute): make the
+                # next pull read the page, or it would see nothing to fetch.
+                self.state.docs[item.key].refetch = True
                 outcome.action = str(PushAction.SKIP_CONFLICT)
                 outcome.detail = f"{exc}; run again to merge the newer edit"
                 self.store.save(self.state)
@@ -792,6 +1090,7 @@ class Engine:
             url=entry.url,
             relink=previous.relink if previous is not None else False,
             splice=splice,
+            remote_key=entry.key if entry.key and entry.key != key else None,
         )
 
     # -- pull -------------------------------------------------------------------------------
@@ -806,6 +1105,8 @@ class Engine:
         (a listing that lost pages must not empty the playbook)."""
         with use(self.registry), self._locked(dry_run):
             items = self.build_plan(create_containers=False)
+            if not dry_run:
+                self._keep_set_aside()
             moved = self._move_pages(dry_run) if self.page_moves else []
             if moved and not dry_run:
                 items = self.build_plan(create_containers=False)  # under the new keys
@@ -892,6 +1193,13 @@ class Engine:
             else:
                 outcome.detail = "deleted in the wiki; the file is kept (use --prune to delete)"
             return outcome
+        if item.key in self.invalid:
+            outcome.action = "invalid"
+            outcome.detail = (
+                f"the wiki's version does not validate ({self.invalid[item.key]}); the file "
+                f"is left as it is: fix the page in the wiki, or push --force the Git version"
+            )
+            return outcome
         if dry_run:
             return outcome
         if action is PullAction.FORGET:
@@ -967,6 +1275,23 @@ class Engine:
         self.files.write_downloads(doc)  # images and files added in the wiki, first
         atomic_write_text(target, text)
         return relpath
+
+
+def _untitled_hash(doc: Document) -> str:
+    fields = {k: v for k, v in doc.fields.items() if k != "title"}
+    return content_hash(Document(doc.key, doc.kind, fields, doc.body))
+
+
+def _restorable(item: PlanItem) -> bool:
+    """Deleted in the wiki while Git still has the document: ``push --restore`` brings it
+    back."""
+    return item.status is Status.DELETED_REMOTE and item.local is not None
+
+
+def _describe_binding(binding: dict[str, str]) -> str:
+    """``root_page abc, ...``: a binding for messages."""
+    shown = [f"{k} {v}" for k, v in sorted(binding.items()) if k != "type"]
+    return ", ".join(shown) or "(nothing)"
 
 
 def _guard_deletions(what: str, count: int, limit: int, check: str) -> None:

@@ -46,6 +46,9 @@ class PushAction(StrEnum):
     SKIP_MERGE = "skip-merge"
     """Both sides changed without overlap: left for pull to merge (or --on-conflict)."""
     FORGET = "forget"
+    RENAME = "rename"
+    """The page holds the document but carries another key (the file was renamed in Git,
+    or the key was retyped in the wiki): write the document's key onto the same page."""
 
 
 class PullAction(StrEnum):
@@ -104,10 +107,19 @@ class PlanItem:
     local: Document | None
     remote: Document | None
     base: Document | None
+    page_key: str | None = None
+    """The key the document's page carries when it is not ``key`` (renamed in Git and not
+    pushed yet, or retyped / cleared in the wiki); None when it matches."""
+    renamed_from: str | None = None
+    """The key the document had at the last sync when its file was renamed in Git."""
 
     @property
     def push(self) -> PushAction:
         """The push action for this document."""
+        # Only a page that holds the document gets its key rewritten on its own; other
+        # updates write the key with the content, and a wiki edit waits for pull.
+        if self.status is Status.IN_SYNC and self.page_key is not None:
+            return PushAction.RENAME
         return PUSH_ACTIONS[self.status]
 
     @property

@@ -59,6 +59,27 @@ class StateError(Exception):
     """The state file is unreadable or locked by another run."""
 
 
+REBIND_HELP = (
+    "If the same pages are there now (the root page, space or parent page was moved or "
+    "renamed), rerun with --rebind: documents keep their pages, found again by their "
+    "keys. To start over against the new place, rerun with --resync: the recorded state is "
+    "set aside (pages there are matched by key; differing documents become conflicts). "
+    "Neither archives nor deletes anything."
+)
+
+
+class BindingError(StateError):
+    """The sync state belongs to other containers than the configured target names (or its
+    containers are gone): syncing would treat every document as deleted or new."""
+
+    def __init__(self, target: str, problem: str) -> None:
+        super().__init__(
+            f"target {target!r}: {problem}; nothing was written. {REBIND_HELP}"
+        )
+        self.target = target
+        self.problem = problem
+
+
 @dataclass
 class DocState:
     """What the last sync left for one document."""
@@ -81,6 +102,12 @@ class DocState:
     remote-specific parts (Confluence: the page-properties macro as stored). Push keeps the
     stored form of every block Git did not change; pull keeps the Git Markdown of every
     block the wiki did not change. None: render and convert whole pages."""
+    remote_key: str | None = None
+    """The identity key the page carries, when it differs from the document's key (a file
+    renamed in Git whose page still carries the old key until push renames it)."""
+    refetch: bool = False
+    """Read the page on the next run whatever its marker says (push found a wiki edit its
+    marker did not show, e.g. one made with the tool's own token in the same minute)."""
 
     def __setattr__(self, name: str, value: Any) -> None:
         object.__setattr__(self, name, value)
@@ -140,6 +167,13 @@ class SyncState:
     target: str
     containers: dict[str, str] = field(default_factory=dict)
     """Remote containers by collection name (Notion data source ids, Confluence page ids)."""
+    binding: dict[str, str] = field(default_factory=dict)
+    """Which target the containers belong to (Notion root page; Confluence space and parent
+    page), as the remote describes it: a configuration that names another place is refused
+    instead of syncing against the wrong containers (see docs/sync.md)."""
+    property_ids: dict[str, dict[str, str]] = field(default_factory=dict)
+    """Per collection, the property id of each property the tool created, by the name it
+    gave it (Notion ids survive a column rename in the wiki)."""
     docs: dict[str, DocState] = field(default_factory=DocTable)
     synced_at: str | None = None
     """When the last push or pull finished (UTC, ISO 8601); informational."""
