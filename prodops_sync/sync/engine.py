@@ -347,8 +347,14 @@ class Engine:
         kind with similar content are one document. Its state record, base and page move to
         the new key (the page keeps carrying the old key until push renames it), so the
         page is renamed, never archived and created again. ``{new key: old key}``."""
-        gone = {k: base[k] for k in self.state.docs if k in base and k not in local}
-        new = {k: d for k, d in local.items() if k not in self.state.docs and k not in self.entries}
+        def keyed(kind: str) -> bool:  # free pages follow the tree (see _assign_page_keys)
+            spec = self.registry.get(kind)
+            return spec is not None and not spec.is_page
+
+        gone = {k: base[k] for k in self.state.docs
+                if k in base and k not in local and keyed(base[k].kind)}
+        new = {k: d for k, d in local.items()
+               if k not in self.state.docs and k not in self.entries and keyed(d.kind)}
         renames = detect_renames(gone, new) if gone and new else {}
         for new_key, old_key in renames.items():
             record = self.state.docs.pop(old_key)
@@ -369,7 +375,10 @@ class Engine:
         for item in items:
             entry = self.entries.get(item.key)
             recorded = self.state.docs.get(item.key)
-            if entry is not None and recorded is not None and entry.key != item.key:
+            kind = self.registry.get(entry.kind) if entry is not None else None
+            # Free pages are keyed by their place in the tree, not by a key they carry.
+            carries_key = kind is not None and not kind.is_page
+            if carries_key and entry is not None and recorded is not None and entry.key != item.key:
                 item.page_key = entry.key or ""
             item.renamed_from = renames.get(item.key)
             if item.renamed_from:
