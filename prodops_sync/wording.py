@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import unicodedata
+
 # Irregular plurals of the nouns the CLI counts; every other noun takes an "s".
 _IRREGULAR = {"entry": "entries", "retry": "retries", "is": "are"}
 
@@ -12,3 +14,13 @@ def plural(count: int, noun: str) -> str:
     if count == 1:
         return f"{count} {noun}"
     return f"{count} {_IRREGULAR.get(noun, noun + 's')}"
+
+
+def visible(text: str) -> str:
+    """``text`` for a terminal or CI log line: control and format characters (ANSI escapes,
+    carriage returns, bidi overrides, zero-width marks) from the wiki are shown as ``\\uXXXX``
+    instead of acting on the terminal; tab is kept."""
+    return "".join(
+        ch if ch == "\t" or unicodedata.category(ch)[0] != "C" else f"\\u{ord(ch):04x}"
+        for ch in text
+    )

@@ -187,3 +187,11 @@ def test_every_command_is_in_completion_doc() -> None:
     ctx = click.Context(main)
     for name in main.list_commands(ctx):  # type: ignore[attr-defined]
         assert f"`{name}`" in text, f"docs/completion.md does not list {name}"
+
+
+def test_visible_shows_control_and_bidi_characters_instead_of_acting() -> None:
+    from prodops_sync.wording import visible
+
+    shown = visible("pwn\x1b[31m\u202e.png\r::error::x\ttab")
+    assert "\x1b" not in shown and "\u202e" not in shown and "\r" not in shown
+    assert shown == "pwn\\u001b[31m\\u202e.png\\u000d::error::x\ttab"

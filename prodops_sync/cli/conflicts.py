@@ -8,6 +8,7 @@ from pathlib import Path
 import click
 
 from prodops_sync.cli.sync import _common, _engine, _run
+from prodops_sync.wording import visible
 
 
 @click.command("diff")
@@ -45,8 +46,8 @@ def diff(document: str, target_name: str | None, config_path: Path | None, fmt: 
 
         click.echo(json.dumps({"path": relpath, "equal": not lines, "diff": "".join(lines)}))
     else:
-        click.echo("".join(line if line.endswith("\n") else line + "\n" for line in lines),
-                   nl=False)
+        # The wiki side is text anyone with edit rights wrote: shown, never interpreted.
+        click.echo("".join(visible(line.rstrip("\n")) + "\n" for line in lines), nl=False)
     raise SystemExit(1 if lines else 0)
 
 

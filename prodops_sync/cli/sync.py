@@ -13,7 +13,7 @@ import click.shell_completion
 
 from prodops_sync.cli.progress import Progress
 from prodops_sync.sync.engine import Engine, Report
-from prodops_sync.wording import plural
+from prodops_sync.wording import plural, visible
 
 EXIT_OK, EXIT_ERROR, EXIT_USAGE, EXIT_CONFLICT = 0, 1, 2, 3
 
@@ -114,8 +114,8 @@ def _run(action: Callable[[], Report], fmt: str) -> None:
         click.echo(json.dumps(report.to_dict(), indent=2, ensure_ascii=False))
     else:
         click.echo(render_text(report))
-        for warning in report.warnings:
-            click.echo(f"warning: {warning}", err=True)
+        for warning in report.warnings:  # may quote wiki file names and URLs
+            click.echo(f"warning: {visible(warning)}", err=True)
     _write_step_summary(report)
     if report.invalid:
         raise SystemExit(EXIT_ERROR)  # a wiki edit made a document invalid: not written

@@ -784,31 +784,44 @@ class Engine:
             self.state.docs[item.key].relink = bool(self.resolver.misses)
         elif action is PushAction.UPDATE:
             assert item.local is not None and entry is not None
-            self._journal(item.key, item.local, recorded)
-            self.resolver.misses.clear()
-            uploads = self.files.prepare(item.local)
-            try:
-                entry = self.remote.update(
-                    entry, self._with_base(item.local, recorded), item.remote, self.resolver
-                )
-                self.files.upload_to_page(entry, uploads)
-            except RemoteConflict as exc:
-                # Nothing of ours landed: drop the journal entry, or the next run would
-                # take the wiki edit for our own half-finished write and overwrite it.
-                self.state.docs[item.key].pending = None
-                # The listing did not show that edit (same token, same minute): make the
-                # next pull read the page, or it would see nothing to fetch.
-                self.state.docs[item.key].refetch = True
-                outcome.action = str(PushAction.SKIP_CONFLICT)
-                outcome.detail = f"{exc}; pull to merge"
-                self.store.save(self.state)
+            sent = self._send_update(item, item.local, entry, outcome, "pull to merge")
+            if sent is None:
                 return outcome
-            self.entries[item.key] = entry
+            entry = sent
             self._record(item.key, item.local, entry)
             self.state.docs[item.key].relink = bool(self.resolver.misses)
         outcome.url = entry.url if entry else ""
         self.store.save(self.state)
         return outcome
+
+    def _send_update(
+        self, item: PlanItem, doc: Document, entry: RemoteEntry, outcome: Outcome, hint: str
+    ) -> RemoteEntry | None:
+        """Journal, upload linked files and update the page to hold ``doc`` (spliced into
+        the stored per-block base). On a remote conflict nothing of ours landed: the outcome
+        becomes ``skip-conflict`` (with ``hint``) and None is returned."""
+        recorded = self.state.docs.get(item.key)
+        self._journal(item.key, doc, recorded)
+        self.resolver.misses.clear()
+        uploads = self.files.prepare(doc)
+        try:
+            entry = self.remote.update(
+                entry, self._with_base(doc, recorded), item.remote, self.resolver
+            )
+            self.files.upload_to_page(entry, uploads)
+        except RemoteConflict as exc:
+            # Drop the journal entry, or the next run would take the wiki edit for our own
+            # half-finished write and overwrite it.
+            self.state.docs[item.key].pending = None
+            # The listing did not show that edit (same token, same minute): make the next
+            # pull read the page, or it would see nothing to fetch.
+            self.state.docs[item.key].refetch = True
+            outcome.action = str(PushAction.SKIP_CONFLICT)
+            outcome.detail = f"{exc}; {hint}"
+            self.store.save(self.state)
+            return None
+        self.entries[item.key] = entry
+        return entry
 
     def _push_files(self, item: PlanItem) -> Outcome:
         """A document unchanged but for the content of a file it links to: upload the new
@@ -933,22 +946,12 @@ class Engine:
         if content_hash(merged) != content_hash(item.local):
             outcome.path = self._write_local(item, merged)
         if content_hash(merged) != content_hash(item.remote):
-            self._journal(item.key, merged, self.state.docs.get(item.key))
-            self.resolver.misses.clear()
-            uploads = self.files.prepare(merged)
-            try:
-                entry = self.remote.update(entry, merged, item.remote, self.resolver)
-                self.files.upload_to_page(entry, uploads)
-            except RemoteConflict as exc:
-                self.state.docs[item.key].pending = None
-                # The listing did not show that edit (same token, same minute): make the
-                # next pull read the page, or it would see nothing to fetch.
-                self.state.docs[item.key].refetch = True
-                outcome.action = str(PushAction.SKIP_CONFLICT)
-                outcome.detail = f"{exc}; run again to merge the newer edit"
-                self.store.save(self.state)
+            sent = self._send_update(
+                item, merged, entry, outcome, "run again to merge the newer edit"
+            )
+            if sent is None:
                 return outcome
-            self.entries[item.key] = entry
+            entry = sent
         self._record(item.key, merged, entry)
         self.state.docs[item.key].relink = bool(self.resolver.misses)
         outcome.url = entry.url
