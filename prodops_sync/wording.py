@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-import unicodedata
+from prodops_sync.safety import one_line
 
 # Irregular plurals of the nouns the CLI counts; every other noun takes an "s".
 _IRREGULAR = {"entry": "entries", "retry": "retries", "is": "are"}
@@ -17,10 +17,6 @@ def plural(count: int, noun: str) -> str:
 
 
 def visible(text: str) -> str:
-    """``text`` for a terminal or CI log line: control and format characters (ANSI escapes,
-    carriage returns, bidi overrides, zero-width marks) from the wiki are shown as ``\\uXXXX``
-    instead of acting on the terminal; tab is kept."""
-    return "".join(
-        ch if ch == "\t" or unicodedata.category(ch)[0] != "C" else f"\\u{ord(ch):04x}"
-        for ch in text
-    )
+    """``text`` for a terminal or CI log line (see :func:`prodops_sync.safety.one_line`):
+    control and format characters from the wiki are shown as ``\\uXXXX``; tab is kept."""
+    return one_line(text)

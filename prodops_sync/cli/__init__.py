@@ -16,6 +16,7 @@ from typing import Any
 import click
 
 from prodops_sync import __version__
+from prodops_sync.safety import one_line, scrubbed_output
 
 # command name -> "module:attribute". Aliases point at the same command object.
 COMMANDS: dict[str, str] = {
@@ -35,6 +36,7 @@ COMMANDS: dict[str, str] = {
 
 ALIASES = {"status": "plan"}
 
+EXIT_FAILURE = 1
 EXIT_INTERRUPTED = 130
 """Ctrl-C: 128 + SIGINT, as shells report it."""
 
@@ -69,12 +71,30 @@ class LazyGroup(click.Group):
     def invoke(self, ctx: click.Context) -> Any:
         """Run the sub-command; Ctrl-C ends every command with one line and exit 130 (click
         alone prints "Aborted!" and exits 1, indistinguishable from a failure)."""
-        try:
-            return super().invoke(ctx)
-        except KeyboardInterrupt:
-            click.echo("\ninterrupted: nothing half-written; run the command again to finish",
-                       err=True)
-            ctx.exit(EXIT_INTERRUPTED)
+        with scrubbed_output():  # no secret reaches the console, whatever prints it
+            try:
+                return super().invoke(ctx)
+            except KeyboardInterrupt:
+                click.echo("\ninterrupted: nothing half-written; run the command again to "
+                           "finish", err=True)
+                ctx.exit(EXIT_INTERRUPTED)
+            except OSError as exc:
+                # Disk full, read-only playbook, a directory where a file belongs: one line.
+                where = f" ({one_line(exc.filename)})" if exc.filename else ""
+                click.echo(f"error: {one_line(exc.strerror or exc)}{where}; files already "
+                           "written are complete, nothing is half-written", err=True)
+                ctx.exit(EXIT_FAILURE)
+            except (click.exceptions.Exit, click.ClickException, SystemExit):
+                raise
+            except Exception as exc:
+                if os.environ.get("PRODOPS_SYNC_DEBUG"):
+                    raise
+                click.echo(
+                    f"error: internal error ({type(exc).__name__}: {one_line(exc)[:300]}); "
+                    "nothing is half-written. Please report it with the output of the same "
+                    "command run with PRODOPS_SYNC_DEBUG=1", err=True,
+                )
+                ctx.exit(EXIT_FAILURE)
 
     @staticmethod
     def _available(name: str) -> bool:

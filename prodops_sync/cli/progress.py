@@ -7,6 +7,8 @@ from typing import TextIO
 
 import click
 
+from prodops_sync.safety import one_line
+
 
 class Progress:
     """A progress callback for the sync engine (``progress(done, total, message)``)."""
@@ -20,7 +22,7 @@ class Progress:
     def __call__(self, done: int, total: int, message: str) -> None:
         if self.quiet:
             return
-        line = f"[{done}/{total}] {message}"
+        line = f"[{done}/{total}] {one_line(message)}"
         if self.live:
             pad = max(0, self._width - len(line))
             self.stream.write("\r" + line + " " * pad)

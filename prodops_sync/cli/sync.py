@@ -13,9 +13,10 @@ import click.shell_completion
 
 from prodops_sync.cli.progress import Progress
 from prodops_sync.sync.engine import Engine, Report
-from prodops_sync.wording import plural, visible
+from prodops_sync.safety import markdown_cell, one_line, safe_url, scrub
+from prodops_sync.wording import plural
 
-EXIT_OK, EXIT_ERROR, EXIT_USAGE, EXIT_CONFLICT = 0, 1, 2, 3
+EXIT_OK, EXIT_ERROR, EXIT_USAGE, EXIT_CONFLICT, EXIT_SKIPPED = 0, 1, 2, 3, 4
 
 
 def complete_target(
@@ -98,10 +99,10 @@ def _run(action: Callable[[], Report], fmt: str) -> None:
     try:
         report = action()
     except (ConfigError, BindingError) as exc:
-        click.echo(f"error: {exc}", err=True)
+        click.echo(f"error: {_lines(exc)}", err=True)
         raise SystemExit(EXIT_USAGE) from None
     except (SyncError, StateError, RemoteError) as exc:
-        click.echo(f"error: {exc}", err=True)
+        click.echo(f"error: {_lines(exc)}", err=True)
         raise SystemExit(EXIT_ERROR) from None
     except KeyboardInterrupt:
         click.echo(
@@ -115,11 +116,23 @@ def _run(action: Callable[[], Report], fmt: str) -> None:
     else:
         click.echo(render_text(report))
         for warning in report.warnings:  # may quote wiki file names and URLs
-            click.echo(f"warning: {visible(warning)}", err=True)
-    _write_step_summary(report)
+            click.echo(f"warning: {one_line(warning)}", err=True)
+    try:
+        _write_step_summary(report)
+    except OSError as exc:  # the job summary is a courtesy: never fail a finished run on it
+        click.echo(f"warning: cannot write the GitHub step summary "
+                   f"({one_line(exc.strerror or exc)}); the run itself is complete", err=True)
     if report.invalid:
         raise SystemExit(EXIT_ERROR)  # a wiki edit made a document invalid: not written
-    raise SystemExit(EXIT_CONFLICT if report.conflicts else EXIT_OK)
+    if report.conflicts:
+        raise SystemExit(EXIT_CONFLICT)
+    raise SystemExit(EXIT_SKIPPED if report.skipped else EXIT_OK)
+
+
+def _lines(exc: BaseException) -> str:
+    """An error message for the console: each of its own lines made safe (remote text in
+    it cannot start a line or act on the terminal)."""
+    return "\n".join(one_line(line) for line in str(exc).split("\n"))
 
 
 def render_text(report: Report) -> str:
@@ -132,7 +145,8 @@ def render_text(report: Report) -> str:
             lines.append(f"{'document':<{width}}  {'status':<24}  {'push':<13}  pull")
             for item in changed:
                 lines.append(
-                    f"{item.key:<{width}}  {item.status:<24}  {item.push:<13}  {item.pull}"
+                    f"{one_line(item.key):<{width}}  {item.status:<24}  {item.push:<13}  "
+                    f"{item.pull}"
                 )
         lines.extend(notice_lines(report))
         in_sync = len(report.items) - len(changed)
@@ -145,7 +159,7 @@ def render_text(report: Report) -> str:
     for o in report.outcomes:
         where = f" ({o.path})" if o.path else ""
         detail = f": {o.detail}" if o.detail else ""
-        lines.append(f"{o.action:<13} {o.key}{where}{detail}")
+        lines.append(one_line(f"{o.action:<13} {o.key}{where}{detail}"))
     lines.extend(notice_lines(report))
     lines.append(summary_line(report))
     return "\n".join(lines)
@@ -156,7 +170,7 @@ def notice_lines(report: Report) -> list[str]:
     lines = []
     for notice in report.notices:
         subject = f"{notice.key}: " if notice.key else ""
-        lines.append(f"{notice.kind:<16} {subject}{notice.detail}")
+        lines.append(one_line(f"{notice.kind:<16} {subject}{notice.detail}"))
     return lines
 
 
@@ -177,6 +191,8 @@ def summary_line(report: Report) -> str:
             f"{report.count('delete')} deleted",
         ]
     parts.append(plural(len(report.conflicts), "conflict"))
+    if report.skipped:
+        parts.append(f"{len(report.skipped)} skipped")
     retried = f", {report.retries} retried" if report.retries else ""
     return (
         f"{report.mode} {verb}: {', '.join(parts)}; "
@@ -193,15 +209,18 @@ def _write_step_summary(report: Report) -> None:
     rows += ["| document | wiki page | status | push | pull |", "| --- | --- | --- | --- | --- |"]
     for item in report.items:
         if item.status != "in-sync":
-            url = report.urls.get(item.key)
-            title = item.title.replace("|", "\\|").replace("]", "\\]")
-            page = f"[{title}]({url})" if url else title
+            url = safe_url(report.urls.get(item.key, ""))
+            title = markdown_cell(item.title)
+            page = f"[{title}](<{url}>)" if url else title
             rows.append(
-                f"| `{item.key}` | {page} | {item.status} | {item.push} | {item.pull} |"
+                f"| {markdown_cell(item.key)} | {page} | {item.status} | {item.push} | "
+                f"{item.pull} |"
             )
+    for o in report.skipped:
+        rows.append(f"| {markdown_cell(o.key)} | skipped | {markdown_cell(o.detail)} | | |")
     rows += ["", summary_line(report) if report.mode != "plan" else "", ""]
     with open(path, "a", encoding="utf-8") as handle:
-        handle.write("\n".join(rows))
+        handle.write(scrub("\n".join(rows)))
 
 
 @click.command("plan")
@@ -212,7 +231,8 @@ def plan(target_name: str | None, config_path: Path | None, fmt: str, bind: str 
     and what push and pull would do. Makes no changes. Alias: status.
 
     Exit codes: 0 nothing in conflict, 1 error, 2 usage or configuration error,
-    3 conflicts (documents changed differently on both sides).
+    3 conflicts (documents changed differently on both sides), 4 some documents
+    skipped (unreadable page, unsafe key: see the output).
     """
 
     _run(lambda: _engine(config_path, target_name, fmt, bind).plan(), fmt)
@@ -250,7 +270,8 @@ def push(
 
     Only documents that changed are written; a page edited in the wiki since the last sync
     is never overwritten: it is reported as a conflict (exit 3) unless --force. The
-    playbook must validate first. Exit codes: 0 done, 1 error, 2 usage, 3 conflicts.
+    playbook must validate first. Exit codes: 0 done, 1 error, 2 usage, 3 conflicts,
+    4 some documents skipped (named in the output).
     """
     _run(
         lambda: _engine(config_path, target_name, fmt, bind).push(
@@ -286,7 +307,8 @@ def pull(
 
     Documents changed on both sides are merged three ways; where edits overlap, git-style
     conflict markers are left in the file (exit 3). Pages created in the wiki become new
-    files. Exit codes: 0 done, 1 error, 2 usage, 3 conflicts remain.
+    files. Exit codes: 0 done, 1 error, 2 usage, 3 conflicts remain,
+    4 some documents skipped (named in the output).
     """
     _run(
         lambda: _engine(config_path, target_name, fmt, bind).pull(

@@ -74,6 +74,13 @@ from prodops_sync.remotes.confluence_titles import (
     doc_title,
     kind_of_key,
 )
+from prodops_sync.remotes.http import (
+    BadAnswer,
+    PageGuard,
+    confluence_error_object,
+    guarded_session,
+    limits_from_target,
+)
 from prodops_sync.remotes.retry import (
     RETRYABLE_STATUSES,
     Failure,
@@ -156,6 +163,8 @@ def make_classifier(
     hints = dict(hints or DEFAULT_HINTS)
 
     def classify(exc: Exception) -> Failure | None:
+        if isinstance(exc, BadAnswer):
+            return Failure(False, message=str(exc))
         status = _status_of(exc)
         if status is not None:
             if status == 409:
@@ -243,11 +252,13 @@ class ConfluenceRemote(HttpRemote):
         """Build a remote for a configured ``confluence`` target: basic auth (Cloud e-mail +
         API token) when ``user_env`` is set, else a Data Center bearer token."""
         url = str(target.get("url", "")).rstrip("/")
+        limits = limits_from_target(target)
         common: dict[str, Any] = {
             "cloud": False,  # explicit rest/api paths work for Cloud (/wiki) and DC alike
             "backoff_and_retry": False,  # RequestRunner owns retries
             "retry_with_header": False,
-            "timeout": 60,
+            "timeout": limits.total,
+            "session": guarded_session(limits, confluence_error_object),
         }
         if creds.user:
             client = Confluence(url=url, username=creds.user, password=creds.token, **common)
@@ -435,6 +446,7 @@ class ConfluenceRemote(HttpRemote):
         """Every result of a CQL content search, page by page (start/limit or cursor)."""
         params: dict[str, Any] = {"cql": cql, "expand": expand, "limit": SEARCH_LIMIT}
         results: list[dict[str, Any]] = []
+        guard = PageGuard("confluence", "search pages")
         while True:
             data = self._get("search pages", f"{API}/content/search", **params)
             batch = data.get("results") if isinstance(data, dict) else None
@@ -451,11 +463,14 @@ class ConfluenceRemote(HttpRemote):
             next_link = (data.get("_links") or {}).get("next")
             if not batch or not next_link:
                 return results
-            following = dict(parse_qsl(urlsplit(next_link).query))
+            following = dict(parse_qsl(urlsplit(str(next_link)).query))
             if "cursor" in following:
                 params["cursor"] = following["cursor"]
+                guard.next(f"cursor={following['cursor']}")
             else:
-                params["start"] = int(following.get("start", len(results)))
+                start = following.get("start", "")
+                params["start"] = int(start) if start.isdigit() else len(results)
+                guard.next(f"start={params['start']}")
 
     def list_entries(self, state: SyncState, kinds: Sequence[KindSpec]) -> list[RemoteEntry]:
         root = state.containers.get(ROOT_COLLECTION)

@@ -53,6 +53,13 @@ from prodops_sync.remotes.base import (
     tracked_collections,
 )
 from prodops_sync.remotes.files import download
+from prodops_sync.remotes.http import (
+    BadAnswer,
+    PageGuard,
+    guarded_httpx_client,
+    limits_from_target,
+    notion_error_object,
+)
 from prodops_sync.remotes.notion_columns import Columns
 from prodops_sync.remotes.notion_diff import Delete, Insert, Op, Update, cheapest_ops
 from prodops_sync.remotes.retry import (
@@ -97,6 +104,8 @@ def classify_error(exc: Exception, token_env: str = "NOTION_TOKEN") -> Failure |
     ``HTTPResponseError`` covers both Notion-shaped errors (``APIResponseError``) and the
     ``UnknownHTTPResponseError`` notion-client raises for a non-JSON answer, e.g. a 502 or
     503 page from a gateway in front of the API: those are retried like any other 5xx."""
+    if isinstance(exc, BadAnswer):
+        return Failure(False, message=str(exc))
     if isinstance(exc, APIResponseError | HTTPResponseError):
         status = exc.status
         retry_after = parse_retry_after(exc.headers.get("retry-after")) if exc.headers else None
@@ -168,13 +177,15 @@ class NotionRemote(HttpRemote):
         # notion-client logs every failed request at WARNING on stderr; our runner reports
         # failures itself, in one line.
         logging.getLogger("notion_client").setLevel(logging.CRITICAL)
+        limits = limits_from_target(target)
         client = Client(
+            client=guarded_httpx_client(limits, notion_error_object),
             auth=creds.token,
             log_level=logging.CRITICAL,
             base_url=base_url,
             notion_version=NOTION_VERSION,
             retry=False,  # RequestRunner owns retries
-            timeout_ms=30_000,
+            timeout_ms=int(limits.read * 1000),
         )
         rate = float(target.get("requests_per_second", 3))
         classify = partial(classify_error, token_env=str(target.get("token_env", "NOTION_TOKEN")))
@@ -358,6 +369,7 @@ class NotionRemote(HttpRemote):
     def _query(self, ds_id: str, describe: str, **filters: Any) -> list[dict[str, Any]]:
         pages: list[dict[str, Any]] = []
         cursor: str | None = None
+        guard = PageGuard("notion", describe)
         while True:
             kwargs: dict[str, Any] = {"page_size": 100, **filters}
             if cursor:
@@ -365,10 +377,11 @@ class NotionRemote(HttpRemote):
             result = self._read(
                 describe, partial(self.client.data_sources.query, ds_id, **kwargs)
             )
-            pages.extend(result.get("results", []))
+            pages.extend(_results(result, describe))
             if not result.get("has_more"):
                 return pages
             cursor = result.get("next_cursor")
+            guard.next(cursor)
 
     def _entry(self, page: dict[str, Any], members: Sequence[KindSpec]) -> RemoteEntry | None:
         if members and isinstance(page.get("properties"), dict):
@@ -429,6 +442,7 @@ class NotionRemote(HttpRemote):
     def _list_children(self, block_id: str) -> list[dict[str, Any]]:
         blocks: list[dict[str, Any]] = []
         cursor: str | None = None
+        guard = PageGuard("notion", "read blocks")
         while True:
             kwargs: dict[str, Any] = {"page_size": 100}
             if cursor:
@@ -437,10 +451,11 @@ class NotionRemote(HttpRemote):
                 "read blocks",
                 partial(self.client.blocks.children.list, block_id, **kwargs),
             )
-            blocks.extend(result.get("results", []))
+            blocks.extend(_results(result, "read blocks"))
             if not result.get("has_more"):
                 return blocks
             cursor = result.get("next_cursor")
+            guard.next(cursor)
 
     def read_tree(self, block_id: str) -> list[dict[str, Any]]:
         """The block tree under ``block_id``, children attached as ``block[type]["children"]``."""
@@ -501,7 +516,8 @@ class NotionRemote(HttpRemote):
                 continue
             items: list[dict[str, Any]] = []
             cursor: str | None = None
-            for _ in range(10_000):  # bounded: 1,000,000 items
+            guard = PageGuard("notion", f"read property {name!r}")
+            while True:
                 kwargs: dict[str, Any] = {"page_size": 100}
                 if cursor:
                     kwargs["start_cursor"] = cursor
@@ -510,10 +526,12 @@ class NotionRemote(HttpRemote):
                     partial(self.client.pages.properties.retrieve, page["id"], value["id"],
                             **kwargs),
                 )
-                items.extend(result.get("results", []))
+                found = result.get("results") if isinstance(result, dict) else None
+                items.extend(found if isinstance(found, list) else [])
                 if not result.get("has_more"):
                     break
                 cursor = result.get("next_cursor")
+                guard.next(cursor)
             properties[name] = notion_props.with_items(value, items)
         return properties
 
@@ -892,6 +910,18 @@ def _first_step(
     if steps and steps[0].parent == "root" and steps[0].after is None and not refers_to_first:
         return steps[0].children, steps[1:]
     return [], steps
+
+
+def _results(answer: Any, describe: str) -> list[dict[str, Any]]:
+    """The ``results`` of a list answer, checked: a list of objects with ids (any other
+    shape must not read as "no pages", or every document would look deleted)."""
+    results = answer.get("results") if isinstance(answer, dict) else None
+    if not isinstance(results, list) or not all(
+        isinstance(r, dict) and isinstance(r.get("id"), str) for r in results
+    ):
+        raise RemoteError(f"notion: {describe}: the answer is not a list of pages or blocks; "
+                          "nothing was changed")
+    return results
 
 
 def _title_of(page: dict[str, Any]) -> str:

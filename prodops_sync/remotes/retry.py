@@ -14,9 +14,11 @@ import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from email.utils import parsedate_to_datetime
 from typing import TypeVar
 
 from prodops_sync.remotes.base import RemoteError
+from prodops_sync.safety import scrub
 
 T = TypeVar("T")
 
@@ -128,13 +130,13 @@ class RequestRunner:
                     raise
                 if not failure.retryable:
                     raise RemoteError(
-                        f"{self.service}: {describe}: {failure.message}", failure.status
+                        scrub(f"{self.service}: {describe}: {failure.message}"), failure.status
                     ) from None
                 if attempt >= self.policy.max_attempts or self.retries >= self.policy.budget:
-                    raise RemoteError(
+                    raise RemoteError(scrub(
                         f"{self.service}: {describe}: gave up after {attempt} attempts "
                         f"({failure.message}); completed steps are saved, rerun to resume"
-                    ) from None
+                    )) from None
                 self.retries += 1
                 self.policy.sleep(self.policy.delay(attempt, failure.retry_after))
                 if failure.ambiguous and before_retry is not None:
@@ -143,11 +145,27 @@ class RequestRunner:
                         return found
 
 
-def parse_retry_after(value: str | None) -> float | None:
-    """Seconds from a ``Retry-After`` header (delta-seconds form; dates are rare here)."""
+MAX_RETRY_AFTER = 60.0
+"""A server asking for a longer wait than this is waited on for this long: a hostile or
+broken ``Retry-After: 999999`` must not hang a CI job for days."""
+
+
+def parse_retry_after(value: str | None, now: Callable[[], float] = time.time) -> float | None:
+    """Seconds from a ``Retry-After`` header: delta-seconds or an HTTP-date (RFC 9110),
+    capped at :data:`MAX_RETRY_AFTER`; None when absent or unreadable."""
     if not value:
         return None
+    text = value.strip()
     try:
-        return max(0.0, float(value))
+        seconds = float(text)
     except ValueError:
+        try:
+            when = parsedate_to_datetime(text)
+        except (TypeError, ValueError, IndexError):
+            return None
+        if when is None:
+            return None
+        seconds = when.timestamp() - now()
+    if seconds != seconds:  # NaN
         return None
+    return min(max(0.0, seconds), MAX_RETRY_AFTER)

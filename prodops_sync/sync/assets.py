@@ -26,6 +26,7 @@ from prodops_sync.assets import (
 from prodops_sync.links import MappingResolver, stable_file_ref
 from prodops_sync.model import Document
 from prodops_sync.remotes.base import Remote, RemoteEntry, RemoteError
+from prodops_sync.safety import inside
 from prodops_sync.sync.files import atomic_write_bytes
 from prodops_sync.sync.state import SyncState
 
@@ -206,6 +207,6 @@ class AssetSync:
         for key in asset_links(doc.key, doc.body):
             data = self.downloads.pop(key, None)
             if data is not None:
-                atomic_write_bytes(self.playbook_dir / key, data)
+                atomic_write_bytes(inside(self.playbook_dir, key), data)
                 ref = self.remote_names.get(key, "")
                 self._remember(f"{doc.key}:{key}", content_hash(data), ref)

@@ -18,6 +18,7 @@ import jsonschema
 from prodops_sync.kinds import BUILTIN, KindsError, Registry, registry_from_config
 from prodops_sync.playbook.problems import PlaybookError, json_path
 from prodops_sync.playbook.yamlpos import Positions, parse_yaml
+from prodops_sync.safety import SECRETS, check_token
 
 DEFAULT_CONFIG_NAME = "prodops-sync.yaml"
 DEFAULT_PLAYBOOK = "playbook"
@@ -426,7 +427,7 @@ def credentials(target: Target, environ: dict[str, str] | None = None) -> Creden
     default_token = "NOTION_TOKEN" if target.type == "notion" else "CONFLUENCE_TOKEN"
     token_env = target.get("token_env", default_token)
     token = env.get(token_env, "")
-    if not token:
+    if not token.strip():
         raise ConfigError(
             f"target {target.name!r}: environment variable {token_env} is not set "
             f"(it must hold the {target.type} token)"
@@ -440,4 +441,11 @@ def credentials(target: Target, environ: dict[str, str] | None = None) -> Creden
                 f"target {target.name!r}: environment variable {user_env} is not set "
                 "(it must hold the Confluence user e-mail)"
             )
+    try:
+        token = check_token(token, token_env)
+    except ValueError as exc:
+        raise ConfigError(f"target {target.name!r}: {exc}") from None
+    if user:
+        user = user.strip()
+        SECRETS.add(token, user=user)
     return Credentials(token=token, user=user)

@@ -26,9 +26,18 @@ from prodops_sync.links import MappingResolver
 from prodops_sync.model import Document, content_hash, content_of
 from prodops_sync.pages import page_depth
 from prodops_sync.remotes.base import ContainerGone, Remote, RemoteConflict, RemoteEntry
+from prodops_sync.safety import UnsafePath, check_key, inside
 from prodops_sync.schemas import load_schema
 from prodops_sync.sync.assets import AssetError, AssetSync
-from prodops_sync.sync.files import atomic_write_text, slugify, unique_stem
+from prodops_sync.sync.failures import document_failure
+from prodops_sync.sync.files import (
+    atomic_write_text,
+    digest,
+    read_bytes,
+    remove_stale_temps,
+    slugify,
+    unique_stem,
+)
 from prodops_sync.sync.identity import (
     Assignment,
     assign_entries,
@@ -109,6 +118,12 @@ class Report:
         return [o for o in self.outcomes if o.action == "invalid"]
 
     @property
+    def skipped(self) -> list[Outcome]:
+        """Documents left alone because their page could not be read or converted, or
+        carries an unsafe key (exit code 4)."""
+        return [o for o in self.outcomes if o.action == "skipped"]
+
+    @property
     def conflicts(self) -> list[Outcome]:
         """Documents left in conflict."""
         return [o for o in self.outcomes if o.action in ("conflict", "skip-conflict")]
@@ -135,6 +150,7 @@ class Report:
             "outcomes": [o.__dict__ for o in self.outcomes],
             "notices": [n.__dict__ for n in self.notices],
             "conflicts": len(self.conflicts),
+            "skipped": len(self.skipped),
             "warnings": self.warnings,
         }
 
@@ -257,6 +273,8 @@ class Engine:
         """Creates that found a page another run had just made (see :meth:`_adopt_existing`)."""
         self.duplicates: list[tuple[str, RemoteEntry]] = []
         """Extra pages carrying a key another page holds (see :mod:`.identity`)."""
+        self.skipped: dict[str, Outcome] = {}
+        """Documents this run leaves alone (unreadable page, unsafe key), by key."""
         self.set_aside: str | None = None
         """The state a ``resync`` replaced (as JSON); saved beside the new one by a run
         that writes."""
@@ -273,6 +291,7 @@ class Engine:
         self.state = self.store.load()
         self.files.load()
         self.notices = []
+        self.skipped = {}
         self._bind()
         local, self.local_errors = self.loader(self.playbook_dir)
         self.local = local
@@ -312,6 +331,11 @@ class Engine:
             self.resolver.titles.setdefault(key, entry.title)
         remote_docs = self._remote_documents(base)
         pending = {k: s.pending for k, s in self.state.docs.items() if s.pending}
+        # A document whose page could not be read is left out of the plan altogether: it
+        # must read neither as deleted in the wiki nor as changed.
+        for key in self.skipped:
+            for side in (local, remote_docs, base, pending):
+                side.pop(key, None)
         items = plan(local, remote_docs, base, pending)
         self._annotate(items, assignment.key_changes, renames)
         return items
@@ -478,7 +502,9 @@ class Engine:
         pages = self.registry.pages
         if pages is not None:
             self._assign_page_keys(page_entries, local, pages)
-        self.entries.update(assignment.entries)
+        for key, entry in assignment.entries.items():
+            if key in self.state.docs or self._safe_key(key, entry):
+                self.entries[key] = entry
         unkeyed = assignment.unkeyed
         for entry in unkeyed:
             kind = self.registry.get(entry.kind)
@@ -495,6 +521,27 @@ class Engine:
             entry.key = None  # the page has no key yet; adopt() will store it
             self.entries[key] = entry
 
+    def _safe_key(self, key: str, entry: RemoteEntry, *, skip: bool = True) -> bool:
+        """Whether ``key``, carried by a page the state does not know, may name a file: a
+        wiki user can type anything into a Notion ``Sync key`` cell or a Confluence content
+        property. An unsafe one (``../../x``, ``.github/...``, another kind's directory) is
+        reported and its page left alone (see :mod:`prodops_sync.safety`); with ``skip``
+        false it is only not trusted (free pages then take their key from the tree)."""
+        kind = self.registry.get(entry.kind)
+        try:
+            if kind is None:
+                raise UnsafePath(f"unknown kind {entry.kind!r}")
+            check_key(key, kind)
+        except UnsafePath as exc:
+            if not skip:
+                return False
+            where = f" ({entry.url})" if entry.url else ""
+            self._skip(key, entry.title, f"the wiki page {entry.title!r}{where} carries the "
+                       f"unsafe key {key!r} ({exc}); it is left alone: correct its key in "
+                       "the wiki, or clear it to have the page pulled as a new document")
+            return False
+        return True
+
     def _assign_page_keys(
         self, entries: list[RemoteEntry], local: dict[str, Document], pages: KindSpec
     ) -> None:
@@ -509,7 +556,7 @@ class Engine:
                  if s.remote_id and is_page_key(k)}
         for entry in entries:
             if entry.key and entry.remote_id not in known and is_page_key(entry.key) and \
-                    entry.key not in known.values():
+                    entry.key not in known.values() and self._safe_key(entry.key, entry, skip=False):
                 known[entry.remote_id] = entry.key
         local_pages = {k: d for k, d in local.items() if d.kind == pages.name}
         root_id = self.state.containers.get(pages.collection, "")
@@ -554,7 +601,14 @@ class Engine:
         for i, (key, entry) in enumerate(to_fetch, 1):
             self.progress(i, len(to_fetch), f"reading {entry.title}")
             self.files.current = entry
-            fetched = self.remote.fetch(entry, key, self.resolver)
+            try:
+                fetched = self.remote.fetch(entry, key, self.resolver)
+            except Exception as exc:
+                reason = document_failure(exc)
+                if reason is None:
+                    raise
+                self._skip(key, entry.title, f"the wiki page cannot be read: {reason}")
+                continue
             recorded = self.state.docs.get(key)
             if recorded is not None and recorded.remote_id == entry.remote_id:
                 _keep_unchanged_blocks(fetched, recorded.splice)
@@ -664,6 +718,9 @@ class Engine:
             yield
             return
         lock = self.store.lock()
+        # Temporary files of a run that was killed between write and rename.
+        for directory in (self.playbook_dir, self.store.path.parent):
+            remove_stale_temps(directory)
         try:
             yield
         finally:
@@ -682,7 +739,18 @@ class Engine:
             self._refresh_markers(report.items)
         for n, item in enumerate(work, 1):
             self.progress(n, len(work), f"{label(item)} {item.title}")
-            report.outcomes.append(step(item))
+            try:
+                report.outcomes.append(step(item))
+            except Exception as exc:
+                reason = document_failure(exc)
+                if reason is None:
+                    raise
+                report.outcomes.append(Outcome(item.key, item.title, item.status, "skipped",
+                                               detail=f"{label(item)} failed: {reason}"))
+
+    def _skip(self, key: str, title: str, reason: str) -> None:
+        """Leave document ``key`` out of this run, saying why."""
+        self.skipped[key] = Outcome(key, title, Status.UNREADABLE, "skipped", detail=reason)
 
     def _keep_set_aside(self) -> None:
         """Before a resync's first write, keep the replaced state next to the new one."""
@@ -703,6 +771,8 @@ class Engine:
         report.retries = self.remote.retries_made
         report.warnings = list(self.files.warnings)
         report.notices = list(self.notices)
+        known = {o.key for o in report.outcomes if o.action == "skipped"}
+        report.outcomes.extend(o for k, o in self.skipped.items() if k not in known)
         report.urls = {
             key: entry.url
             for key, entry in self.entries.items()
@@ -999,7 +1069,7 @@ class Engine:
                 if item.remote is None or entry is None:
                     raise SyncError(f"{item.key} has no wiki page to accept; use --accept local")
                 relpath = self._path_for(item)
-                target = self.playbook_dir / relpath
+                target = inside(self.playbook_dir, relpath)
                 original = target.read_text(encoding="utf-8") if target.is_file() else None
                 if original is not None and has_markers(original):
                     original = take_side(original, "remote")
@@ -1151,7 +1221,14 @@ class Engine:
             old_path = doc.path if doc is not None and doc.path else old + ".md"
             new_path = new + ".md"
             title = doc.title if doc is not None else posixpath.basename(new)
-            source, target = self.playbook_dir / old_path, self.playbook_dir / new_path
+            try:
+                source = inside(self.playbook_dir, old_path)
+                target = inside(self.playbook_dir, new_path)
+            except UnsafePath as exc:
+                outcomes.append(Outcome(old, title, Status.UNREADABLE, "skipped",
+                                        detail=f"not moved to {new_path!r}: {exc}",
+                                        path=old_path))
+                continue
             if source.is_file() and target.exists():
                 # Never overwrite another file: the page stays under its old key for now.
                 outcomes.append(Outcome(old, title, Status.REMOTE_CHANGED, "conflict",
@@ -1200,7 +1277,7 @@ class Engine:
             if prune:
                 outcome.action = "delete"
                 if not dry_run:
-                    (self.playbook_dir / path).unlink(missing_ok=True)
+                    inside(self.playbook_dir, path).unlink(missing_ok=True)
                     self.state.docs.pop(item.key, None)
             else:
                 outcome.detail = "deleted in the wiki; the file is kept (use --prune to delete)"
@@ -1273,8 +1350,9 @@ class Engine:
         comments and key order; conflicting fields of ``merge`` become conflict blocks."""
         kind = self.registry[doc.kind]
         relpath = self._path_for(item)
-        target = self.playbook_dir / relpath
-        original = target.read_text(encoding="utf-8") if target.is_file() else None
+        target = inside(self.playbook_dir, relpath)
+        raw = read_bytes(target) if target.is_file() else None
+        original = _text_of(raw)
         key_order = list(load_schema(kind.name).get("properties", {}))
         text = render_document(
             doc,
@@ -1285,8 +1363,16 @@ class Engine:
             remote_label=self.remote.label,
         )
         self.files.write_downloads(doc)  # images and files added in the wiki, first
-        atomic_write_text(target, text)
+        # Saved in an editor since we read it: leave it (ChangedOnDisk skips the document).
+        atomic_write_text(target, text, expect=digest(raw))
         return relpath
+
+
+def _text_of(raw: bytes | None) -> str | None:
+    """A file's text as Python's text mode reads it (universal newlines)."""
+    if raw is None:
+        return None
+    return raw.decode("utf-8").replace("\r\n", "\n").replace("\r", "\n")
 
 
 def _untitled_hash(doc: Document) -> str:

@@ -3,9 +3,12 @@
 from __future__ import annotations
 
 import contextlib
+import hashlib
 import os
 import re
+import stat
 import tempfile
+import time
 import unicodedata
 from pathlib import Path
 
@@ -18,10 +21,42 @@ WINDOWS_RESERVED = {
 MAX_SLUG_LENGTH = 80
 
 
-def atomic_write_text(path: Path, text: str) -> None:
-    """Write ``text`` to ``path`` so that readers see the old file or the new one, never a
-    half-written one: write a temporary file beside it, fsync, then rename over."""
-    atomic_write_bytes(path, text.encode("utf-8"))  # no newline translation: "\n" stays
+class ChangedOnDisk(Exception):
+    """The file changed between our read and our write (someone saved it in an editor):
+    it is left as it is, never overwritten."""
+
+
+ANY = object()
+"""``expect=ANY``: write whatever the file holds now (the default)."""
+
+
+def digest(data: bytes | None) -> str | None:
+    """The content hash :func:`atomic_write_bytes` compares (None: no file)."""
+    return None if data is None else hashlib.sha256(data).hexdigest()
+
+
+def read_bytes(path: Path) -> bytes | None:
+    """The file's bytes, or None when there is no file."""
+    try:
+        return path.read_bytes()
+    except FileNotFoundError:
+        return None
+
+
+def atomic_write_text(path: Path, text: str, *, expect: object = ANY) -> None:
+    """Write ``text`` to ``path`` atomically (see :func:`atomic_write_bytes`). Line endings
+    follow the file being replaced: a CRLF file stays CRLF (``text`` uses "\n")."""
+    data = text.encode("utf-8")
+    current = read_bytes(path) if path.is_file() else None
+    if current is not None and uses_crlf(current) and b"\r\n" not in data:
+        data = data.replace(b"\n", b"\r\n")
+    atomic_write_bytes(path, data, expect=expect)
+
+
+def uses_crlf(data: bytes) -> bool:
+    """True when most line ends of ``data`` are CRLF."""
+    crlf = data.count(b"\r\n")
+    return crlf > 0 and crlf * 2 >= data.count(b"\n")
 
 
 def _fsync_dir(directory: Path) -> None:
@@ -66,21 +101,69 @@ def unique_stem(stem: str, taken: set[str]) -> str:
     return candidate
 
 
-def atomic_write_bytes(path: Path, data: bytes) -> None:
+def atomic_write_bytes(path: Path, data: bytes, *, expect: object = ANY) -> None:
     """Write ``data`` to ``path`` so that readers see the old file or the new one, never a
-    half-written one: write a temporary file beside it, fsync, then rename over."""
+    half-written one: write a temporary file beside it (``.NAME.XXXXXXXX.tmp``, cleaned up
+    by :func:`remove_stale_temps` if the process dies), fsync, then rename over.
+
+    The file keeps its permission bits (a new file gets the umask's). With ``expect`` (a
+    :func:`digest` of what the caller read, None for "no file"), the current content is
+    compared right before the rename: if it changed, :class:`ChangedOnDisk` is raised and
+    nothing is replaced."""
     path.parent.mkdir(parents=True, exist_ok=True)
+    try:
+        mode = stat.S_IMODE(path.stat().st_mode)
+    except FileNotFoundError:
+        mode = 0o666 & ~_umask()
     fd, tmp_name = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
     try:
         with os.fdopen(fd, "wb") as handle:
             handle.write(data)
             handle.flush()
             os.fsync(handle.fileno())
+        os.chmod(tmp_name, mode)
+        if expect is not ANY and digest(read_bytes(path)) != expect:
+            raise ChangedOnDisk(
+                f"{path.name} changed on disk while it was being written (saved in an "
+                "editor?); it was left as it is: run the command again"
+            )
         os.replace(tmp_name, path)
     except BaseException:
         Path(tmp_name).unlink(missing_ok=True)
         raise
     _fsync_dir(path.parent)
+
+
+_TEMP_NAME = re.compile(r"^\..+\.[a-z0-9_]{8}\.tmp$")
+STALE_TEMP_SECONDS = 2.0
+
+
+def remove_stale_temps(directory: Path, *, older_than: float = STALE_TEMP_SECONDS) -> int:
+    """Delete temporary files :func:`atomic_write_bytes` left behind when a process was
+    killed between write and rename (older than ``older_than`` seconds, so a write in
+    flight is never touched). Returns how many were removed."""
+    removed = 0
+    now = time.time()
+    if not directory.is_dir():
+        return 0
+    for root, dirs, files in os.walk(directory):
+        dirs[:] = [d for d in dirs if d not in (".git", "node_modules")]
+        for name in files:
+            if not _TEMP_NAME.match(name):
+                continue
+            candidate = Path(root) / name
+            with contextlib.suppress(OSError):
+                if candidate.is_symlink() or now - candidate.stat().st_mtime < older_than:
+                    continue
+                candidate.unlink()
+                removed += 1
+    return removed
+
+
+def _umask() -> int:
+    current = os.umask(0o022)
+    os.umask(current)
+    return current
 
 
 _UNSAFE = re.compile(r'[\x00-\x1f\x7f<>:"/\\|?*\u200b-\u200f\u2028-\u202e\u2066-\u2069\ufeff]+')

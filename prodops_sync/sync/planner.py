@@ -32,6 +32,9 @@ class Status(StrEnum):
     LOCAL_EDIT_REMOTE_DELETE = "local-edit-remote-delete"
     REMOTE_EDIT_LOCAL_DELETE = "remote-edit-local-delete"
     BOTH_DELETED = "both-deleted"
+    UNREADABLE = "unreadable"
+    """The wiki page could not be read or converted, or carries an unsafe key: the document
+    is skipped this run (named in the report), everything else syncs."""
 
 
 class PushAction(StrEnum):

@@ -45,6 +45,7 @@ from typing import Any
 
 from filelock import FileLock, Timeout
 
+from prodops_sync.safety import scrub
 from prodops_sync.sync.files import atomic_write_text
 
 STATE_VERSION = 2
@@ -411,7 +412,7 @@ class StateStore:
                 if self._check:
                     self._written[key] = json.dumps(data)
         if lines:
-            self._append(b"".join(lines))
+            self._append(scrub(b"".join(lines).decode()).encode())
         self._meta_written = meta
         table.dirty.clear()
         if self._journal_bytes > max(MIN_COMPACT_BYTES, self._snapshot_bytes):
@@ -420,7 +421,7 @@ class StateStore:
     def compact(self, state: SyncState) -> None:
         """Write the whole state as a new snapshot (atomically) and drop the journal."""
         self._close_journal()
-        text = state.to_json(self._generation + 1)
+        text = scrub(state.to_json(self._generation + 1))  # no credential in a file CI commits
         atomic_write_text(self.path, text)
         # From here the snapshot holds everything: a journal left behind by a kill before the
         # next line belongs to the previous generation and is ignored on load.

@@ -27,8 +27,10 @@ _original_connect = socket.socket.connect
 _original_connect_ex = socket.socket.connect_ex
 
 
-class NonLoopbackConnection(RuntimeError):
-    """A test tried to open a connection to a host that is not loopback."""
+class NonLoopbackConnection(BaseException):
+    """A test tried to open a connection to a host that is not loopback. A BaseException,
+    like KeyboardInterrupt: the tool's own error handling (which turns every ``Exception``
+    into one line) must never swallow the tripwire."""
 
 
 def is_loopback_address(family: int, address: Any) -> bool:
