@@ -194,7 +194,7 @@ class ScrubbingStream(io.TextIOBase):
         super().__init__()
         self.inner = inner
 
-    def write(self, text: str) -> int:  # type: ignore[override]
+    def write(self, text: str) -> int:
         if not isinstance(text, str):
             raise TypeError("ScrubbingStream takes text")
         self.inner.write(SECRETS.scrub(text))
@@ -231,9 +231,9 @@ def scrubbed_output() -> Iterator[None]:
     block runs (nested uses do not wrap twice)."""
     saved = sys.stdout, sys.stderr
     if not isinstance(sys.stdout, ScrubbingStream):
-        sys.stdout = ScrubbingStream(sys.stdout)  # type: ignore[assignment]
+        sys.stdout = ScrubbingStream(sys.stdout)
     if not isinstance(sys.stderr, ScrubbingStream):
-        sys.stderr = ScrubbingStream(sys.stderr)  # type: ignore[assignment]
+        sys.stderr = ScrubbingStream(sys.stderr)
     try:
         yield
     finally:

@@ -12,8 +12,8 @@ import click
 import click.shell_completion
 
 from prodops_sync.cli.progress import Progress
-from prodops_sync.sync.engine import Engine, Report
 from prodops_sync.safety import markdown_cell, one_line, safe_url, scrub
+from prodops_sync.sync.engine import Engine, Report
 from prodops_sync.wording import plural
 
 EXIT_OK, EXIT_ERROR, EXIT_USAGE, EXIT_CONFLICT, EXIT_SKIPPED = 0, 1, 2, 3, 4

@@ -200,7 +200,7 @@ class GuardedAdapter(HTTPAdapter):
         finally:
             response.close()
         response._content = b"".join(chunks)
-        response._content_consumed = True
+        response._content_consumed = True  # type: ignore[attr-defined]
         if self.api_marker in (request.path_url or ""):
             check_answer(response.status_code, response.headers.get("content-type", ""),
                          response._content, url, self.error_object)

@@ -556,7 +556,8 @@ class Engine:
                  if s.remote_id and is_page_key(k)}
         for entry in entries:
             if entry.key and entry.remote_id not in known and is_page_key(entry.key) and \
-                    entry.key not in known.values() and self._safe_key(entry.key, entry, skip=False):
+                    entry.key not in known.values() and \
+                    self._safe_key(entry.key, entry, skip=False):
                 known[entry.remote_id] = entry.key
         local_pages = {k: d for k, d in local.items() if d.kind == pages.name}
         root_id = self.state.containers.get(pages.collection, "")
