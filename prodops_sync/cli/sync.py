@@ -200,6 +200,14 @@ def summary_line(report: Report) -> str:
     )
 
 
+def _code_cell(text: str) -> str:
+    """A document key as inline code in a table cell (plain escaped text if it could break
+    out of the code span)."""
+    if any(c in text for c in "`|\\") or one_line(text) != text:
+        return markdown_cell(text)
+    return f"`{text}`"
+
+
 def _write_step_summary(report: Report) -> None:
     """In GitHub Actions, append the plan or result as a Markdown table to the job summary."""
     path = os.environ.get("GITHUB_STEP_SUMMARY")
@@ -211,9 +219,9 @@ def _write_step_summary(report: Report) -> None:
         if item.status != "in-sync":
             url = safe_url(report.urls.get(item.key, ""))
             title = markdown_cell(item.title)
-            page = f"[{title}](<{url}>)" if url else title
+            page = f"[{title}]({url})" if url else title
             rows.append(
-                f"| {markdown_cell(item.key)} | {page} | {item.status} | {item.push} | "
+                f"| {_code_cell(item.key)} | {page} | {item.status} | {item.push} | "
                 f"{item.pull} |"
             )
     for o in report.skipped:

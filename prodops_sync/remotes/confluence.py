@@ -469,8 +469,8 @@ class ConfluenceRemote(HttpRemote):
                 guard.next(f"cursor={following['cursor']}")
             else:
                 start = following.get("start", "")
-                params["start"] = int(start) if start.isdigit() else len(results)
-                guard.next(f"start={params['start']}")
+                guard.next(f"start={start}" if start.isdigit() else "")  # no position: error
+                params["start"] = int(start)
 
     def list_entries(self, state: SyncState, kinds: Sequence[KindSpec]) -> list[RemoteEntry]:
         root = state.containers.get(ROOT_COLLECTION)

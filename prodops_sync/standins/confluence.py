@@ -298,6 +298,15 @@ class ConfluenceStandin(ConfluenceFiles, StandinServer):
         reasons = {500: "Internal Server Error", 502: "Bad Gateway", 503: "Service Unavailable"}
         return conf_error(status, "Injected server error", reasons.get(status, "Error"))
 
+    def client_error(self, status: int, message: str) -> ApiError:
+        return conf_error(status, message, "Bad Request")
+
+    def endless_page(self, body: dict[str, Any], request: Request) -> dict[str, Any]:
+        if "results" not in body or not isinstance(body.get("_links"), dict):
+            return body
+        # The same "next" link as this page's own: a server stuck on one page.
+        return {**body, "_links": {**body["_links"], "next": request.full_path}}
+
     def _json(self, request: Request) -> Any:
         raw = request.get_data(cache=True)
         if not raw.strip():

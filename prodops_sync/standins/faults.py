@@ -5,6 +5,15 @@ is processed), ``"drop"`` (the connection is closed without an answer, nothing p
 ``"drop_after"`` (the request IS processed, then the connection is closed: the client never
 learns that its write succeeded), and ``"timeout"`` (the answer is held back for
 ``timeout_delay`` seconds before the connection is closed, nothing processed).
+
+Broken answers, as proxies, gateways and buggy servers give them: ``"html"`` (a 200 with an
+HTML sign-in page, nothing processed), ``"redirect"`` (a 302 to a cloud metadata address,
+nothing processed), ``"echo_auth"`` (a 400 whose message quotes the request's
+``Authorization`` header, nothing processed), ``"error200"`` (the vendor's error object with
+status 200, nothing processed), ``"truncated"`` (the request IS processed, the JSON answer is
+cut off half-way), ``"endless"`` (processed; a list answer says there is more, with the same
+cursor every time) and ``"trickle"`` (a 200 whose body arrives one byte every
+``trickle_delay`` seconds, nothing processed).
 """
 
 from __future__ import annotations
@@ -13,7 +22,12 @@ import random
 import threading
 from dataclasses import dataclass, field
 
-FAULT_KINDS = ("429", "500", "502", "503", "drop", "drop_after", "timeout")
+FAULT_KINDS = (
+    "429", "500", "502", "503", "drop", "drop_after", "timeout",
+    "html", "redirect", "echo_auth", "error200", "truncated", "endless", "trickle",
+)
+UNPROCESSED_ANSWERS = ("html", "redirect", "echo_auth", "error200", "trickle")
+"""Faults answered instead of processing the request."""
 
 
 @dataclass
@@ -36,6 +50,7 @@ class FaultPlan:
     """
 
     timeout_delay: float = 2.0
+    trickle_delay: float = 1.0
     injected: list[tuple[int, str, str]] = field(default_factory=list)
     _rules: list[_Rule] = field(default_factory=list)
     _lock: threading.Lock = field(default_factory=threading.Lock)

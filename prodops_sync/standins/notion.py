@@ -222,6 +222,14 @@ class NotionStandin(NotionFiles, StandinServer):
             status, codes.get(status, "internal_server_error"), "Unexpected error occurred."
         )
 
+    def client_error(self, status: int, message: str) -> ApiError:
+        return notion_error(status, "validation_error", message)
+
+    def endless_page(self, body: dict[str, Any], request: Request) -> dict[str, Any]:
+        if "has_more" not in body:
+            return body
+        return {**body, "has_more": True, "next_cursor": "endless-0000"}
+
     def _body(self, request: Request) -> dict[str, Any]:
         return self.json_body(request, lambda m: notion_error(400, "invalid_json", m))
 

@@ -14,7 +14,7 @@ import re
 import socket
 import threading
 import time
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from types import TracebackType
@@ -26,7 +26,7 @@ from werkzeug.serving import BaseWSGIServer, WSGIRequestHandler, make_server
 from werkzeug.wrappers import Request, Response
 
 from prodops_sync.standins.clock import Clock
-from prodops_sync.standins.faults import FaultPlan
+from prodops_sync.standins.faults import UNPROCESSED_ANSWERS, FaultPlan
 from prodops_sync.standins.ratelimit import TokenBucket
 from prodops_sync.standins.requestlog import LoggedRequest, RequestLog
 from prodops_sync.standins.store import load_state, save_state
@@ -252,6 +252,10 @@ class StandinServer:
                 time.sleep(self.faults.timeout_delay)
             self._log(request, 0, endpoint, write, fault)
             self._drop(environ)
+        if fault in UNPROCESSED_ANSWERS:
+            self._log(request, 200 if fault in ("html", "error200", "trickle") else 400,
+                      endpoint, write, fault)
+            return self._broken_answer(fault, request)(environ, start_response)
         try:
             if fault in ("429", "500", "502", "503"):
                 raise (
@@ -277,8 +281,48 @@ class StandinServer:
             self._log(request, 0, endpoint, write, fault)
             self._drop(environ)
         self._log(request, reply.status, endpoint, write, fault)
+        if fault == "endless" and isinstance(reply.body, dict):
+            reply = Reply(reply.status, self.endless_page(reply.body, request), reply.headers)
         response = self._response(reply)
+        if fault == "truncated":
+            body = response.get_data()
+            response.set_data(body[: max(1, len(body) // 2)])
         return response(environ, start_response)
+
+    def client_error(self, status: int, message: str) -> ApiError:
+        """The vendor's answer for a request it refuses (``message`` in its error shape)."""
+        return ApiError(status, {"message": message, "status": status})
+
+    def endless_page(self, body: dict[str, Any], request: Request) -> dict[str, Any]:
+        """``body`` of a list answer turned into one that never ends (``endless`` fault)."""
+        return body
+
+    def _broken_answer(self, fault: str, request: Request) -> Response:
+        """The answer of an ``UNPROCESSED_ANSWERS`` fault (see :mod:`.faults`)."""
+        if fault == "html":
+            page = ("<!DOCTYPE html><html><head><title>Sign in</title></head><body>"
+                    "<form action='/login'>Single sign-on required</form></body></html>")
+            return Response(page, status=200, mimetype="text/html")
+        if fault == "redirect":
+            return Response("", status=302,
+                            headers={"Location": "http://169.254.169.254/latest/meta-data/"})
+        if fault == "echo_auth":
+            shown = request.headers.get("Authorization", "")
+            return self._response(self.client_error(
+                400, f"Invalid request: header Authorization={shown!r} is malformed").reply)
+        if fault == "error200":
+            err = self.client_error(400, "body failed validation: injected error in a 200")
+            return self._response(Reply(200, err.reply.body))
+        delay = self.faults.trickle_delay
+
+        def trickle() -> Iterator[bytes]:
+            for _ in range(600):
+                time.sleep(delay)
+                yield b" "
+            yield b"{}"
+
+        return Response(trickle(), status=200, mimetype="application/json",
+                        direct_passthrough=True)
 
     def _log(
         self, request: Request, status: int, endpoint: str, write: bool, fault: str | None

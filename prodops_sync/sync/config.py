@@ -141,6 +141,14 @@ CONFIG_SCHEMA: dict[str, Any] = {
                     "description": "Client-side rate limit (Notion allows about 3/s).",
                     "default": 3,
                 },
+                "timeout": {
+                    "type": "number",
+                    "minimum": 1,
+                    "maximum": 600,
+                    "description": "Seconds one answer may take in all, however slowly it "
+                    "arrives (connect and per-chunk read timeouts are at most 10 and 30).",
+                    "default": 120,
+                },
             },
         },
         "confluence": {
@@ -176,6 +184,14 @@ CONFIG_SCHEMA: dict[str, Any] = {
                     "exclusiveMinimum": 0,
                     "description": "Client-side rate limit.",
                     "default": 10,
+                },
+                "timeout": {
+                    "type": "number",
+                    "minimum": 1,
+                    "maximum": 600,
+                    "description": "Seconds one answer may take in all, however slowly it "
+                    "arrives (connect and per-chunk read timeouts are at most 10 and 30).",
+                    "default": 120,
                 },
             },
         },
