@@ -299,7 +299,7 @@ def safe_url(url: str) -> str:
         return ""
     if parts.scheme not in ("http", "https") or not parts.hostname or "@" in parts.netloc:
         return ""
-    if any(c.isspace() or c in "()<>" for c in url):
+    if any(c.isspace() or c in "()<>" for c in url) or one_line(url) != url:
         return ""
     return url
 

@@ -36,6 +36,11 @@ class ContainerGone(RemoteError):
     in the trash or elsewhere: the engine refuses to sync against it."""
 
 
+class UnreadablePage(RemoteError):
+    """One page's content cannot be read or converted (broken storage XHTML, say): that
+    document is skipped, the others sync."""
+
+
 class RemoteConflict(RemoteError):
     """Someone changed the page between our read and our write (e.g. Confluence 409)."""
 

@@ -66,6 +66,7 @@ from prodops_sync.remotes.base import (
     RemoteConflict,
     RemoteEntry,
     RemoteError,
+    UnreadablePage,
     tracked_collections,
 )
 from prodops_sync.remotes.confluence_titles import (
@@ -88,6 +89,7 @@ from prodops_sync.remotes.retry import (
     RequestRunner,
     parse_retry_after,
 )
+from prodops_sync.safety import UnsafePath, check_relpath
 from prodops_sync.schemas import load_schema
 from prodops_sync.sync.config import Credentials, Target
 from prodops_sync.sync.state import SyncState
@@ -572,14 +574,17 @@ class ConfluenceRemote(HttpRemote):
         key = _key_of(content)
         kind = kind_of_key(key) if key else None
         if kind is None or kind.name not in active():
-            key = None
             if not _is_record_collection(members):
                 return None  # a page next to the free documents: not ours to manage
-            kind = members[0]
+            if not (key and _hostile(key)):
+                key = None  # e.g. the key of a kind no longer configured: a new document
+            kind = members[0]  # a hostile key stays, for the engine to report and skip
         title = str(content.get("title", ""))
         page_id = str(content["id"])
         if key is None:
             self._unkeyed[page_id] = title
+            self.titles.reserved.add(title)
+        elif _hostile(key):
             self.titles.reserved.add(title)
         else:
             self.titles.pages[key] = title
@@ -657,7 +662,7 @@ class ConfluenceRemote(HttpRemote):
                 blocks = [Block("", rest)] if rest else []
             record = page_record(properties, self._properties(kind, fields, links), blocks)
         except StorageFormatError as exc:
-            raise RemoteError(f"confluence: page {title!r} ({entry.url}): {exc}") from None
+            raise UnreadablePage(f"confluence: page {title!r} ({entry.url}): {exc}") from None
         body = join_markdown(b.markdown for b in blocks)
         version = int((content.get("version") or {}).get("number", 0))
         return Document(
@@ -1032,6 +1037,15 @@ def _key_of(content: Mapping[str, Any]) -> str | None:
     value = prop.get("value") if isinstance(prop, Mapping) else None
     key = value.get("key") if isinstance(value, Mapping) else None
     return key if isinstance(key, str) and key else None
+
+
+def _hostile(key: str) -> bool:
+    """True for a key no document can have (``../x``, an absolute path...)."""
+    try:
+        check_relpath(key)
+    except UnsafePath:
+        return True
+    return False
 
 
 def _cql_string(value: str) -> str:

@@ -84,10 +84,14 @@ def confluence_error_object(data: Any) -> str | None:
 
 def check_answer(
     status: int, content_type: str, body: bytes, url: str,
-    error_object: Callable[[Any], str | None] | None = None,
+    error_object: Callable[[Any], str | None] | None = None, location: str = "",
 ) -> None:
     """Raise :class:`BadAnswer` unless a successful (2xx) answer is a complete JSON value
-    (an empty body is fine: 204 and some DELETEs)."""
+    (an empty body is fine: 204 and some DELETEs). A redirect is refused too: the APIs
+    never redirect, a proxy or a captive portal does (and it must not get the token)."""
+    if 300 <= status < 400:
+        raise BadAnswer(url, f"a redirect (HTTP {status}) to {shown_url(location)}: the API "
+                             "never redirects; check the URL, a proxy or a sign-in portal")
     if not 200 <= status < 300 or not body.strip():
         return
     head = body.lstrip()[:200].lower()
@@ -141,7 +145,7 @@ class GuardedTransport(httpx.BaseTransport):
         )
         body = response.read()  # decoded (gzip) for the check; the client reads it again
         check_answer(response.status_code, response.headers.get("content-type", ""), body,
-                     str(request.url), self.error_object)
+                     str(request.url), self.error_object, response.headers.get("location", ""))
         return response
 
     def close(self) -> None:
@@ -203,7 +207,8 @@ class GuardedAdapter(HTTPAdapter):
         response._content_consumed = True  # type: ignore[attr-defined]
         if self.api_marker in (request.path_url or ""):
             check_answer(response.status_code, response.headers.get("content-type", ""),
-                         response._content, url, self.error_object)
+                         response._content, url, self.error_object,
+                         response.headers.get("location", ""))
         return response
 
 

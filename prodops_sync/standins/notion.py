@@ -226,9 +226,11 @@ class NotionStandin(NotionFiles, StandinServer):
         return notion_error(status, "validation_error", message)
 
     def endless_page(self, body: dict[str, Any], request: Request) -> dict[str, Any]:
-        if "has_more" not in body:
+        results = body.get("results")
+        if "has_more" not in body or not results or not isinstance(results[0], dict):
             return body
-        return {**body, "has_more": True, "next_cursor": "endless-0000"}
+        # The cursor of this page's own first item: the same page, over and over.
+        return {**body, "has_more": True, "next_cursor": results[0].get("id")}
 
     def _body(self, request: Request) -> dict[str, Any]:
         return self.json_body(request, lambda m: notion_error(400, "invalid_json", m))

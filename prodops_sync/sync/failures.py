@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import yaml
 
-from prodops_sync.remotes.base import ContainerGone, RemoteError
+from prodops_sync.remotes.base import ContainerGone, RemoteError, UnreadablePage
 from prodops_sync.safety import UnsafePath, one_line
 from prodops_sync.sync.assets import AssetError
 from prodops_sync.sync.files import ChangedOnDisk
@@ -30,6 +30,8 @@ def document_failure(exc: Exception) -> str | None:
     None when the run must stop (the caller re-raises)."""
     if isinstance(exc, ContainerGone):
         return None
+    if isinstance(exc, UnreadablePage):
+        return one_line(exc)[:500]
     if isinstance(exc, RemoteError):
         if exc.status in PER_DOCUMENT_STATUSES:
             return one_line(exc)[:500]
