@@ -41,9 +41,9 @@ from tests.reliability.attacks import (
 )
 from tests.reliability.harness import (
     FAKE_TOKEN,
-    Baseline,
     RITUAL,
     RITUAL_FILE,
+    Baseline,
     World,
     cli_env,
     freeze,
@@ -341,8 +341,8 @@ def test_endless_pagination_ends_with_an_error(pushed: World) -> None:
     started = time.monotonic()
     result = pushed.run("plan")
     assert_held(pushed, before, result)
-    assert result.code == EXIT_ERROR and "same page cursor" in result.stderr or \
-        "no cursor" in result.stderr, result.stderr
+    assert result.code == EXIT_ERROR, result.stderr
+    assert "same page cursor" in result.stderr or "no cursor" in result.stderr, result.stderr
     assert time.monotonic() - started < 60
     assert len(pushed.standin.request_log) < 200
 
