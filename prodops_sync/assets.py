@@ -19,6 +19,7 @@ import unicodedata
 from urllib.parse import unquote, urlsplit
 
 from prodops_sync.markdown import parser
+from prodops_sync.safety import WINDOWS_RESERVED
 
 ASSETS_DIR = "assets"
 """Where pulled images and files go, and the folder the loader does not read as documents."""
@@ -32,10 +33,6 @@ DOWNLOAD_MAX_BYTES = 50 * 1024 * 1024
 
 _DOC_SUFFIXES = (".md", ".yaml", ".yml")
 _UNSAFE = re.compile(r"[^\w.\- ]+", re.UNICODE)
-_RESERVED = frozenset(
-    {"con", "prn", "aux", "nul", *(f"com{i}" for i in range(1, 10)),
-     *(f"lpt{i}" for i in range(1, 10))}
-)
 
 
 def asset_key_for_href(current_key: str, href: str) -> str | None:
@@ -100,7 +97,7 @@ def safe_file_name(raw: str, fallback: str = "file") -> str:
     if not dot:
         stem, suffix = name, ""
     stem = re.sub(r"-{2,}", "-", stem)[:90].strip(" .-") or fallback
-    if stem.lower() in _RESERVED:
+    if stem.lower() in WINDOWS_RESERVED:
         stem = f"{stem}-file"
     suffix = re.sub(r"[^\w]", "", suffix)[:10].lower()
     return f"{stem}.{suffix}" if suffix else stem

@@ -137,7 +137,9 @@ def cli_reference() -> str:
         *_help_text(main),
         "Global options: `--version` prints the version; `-h`, `--help` prints help for any "
         "command. Exit codes across the tool: `0` ok, `1` invalid or error, `2` usage or "
-        f"unreadable input, `3` conflicts remain, `{EXIT_INTERRUPTED}` interrupted (Ctrl-C; "
+        f"unreadable input, `3` conflicts remain, `4` some documents skipped (plan, push, pull: "
+        "a wiki page that cannot be read, or carries an unsafe key; named in the output), "
+        f"`{EXIT_INTERRUPTED}` interrupted (Ctrl-C; "
         "completed steps are kept, run the command again to finish).",
         "",
         "Commands that take no playbook directory or `--config` look for `prodops-sync.yaml` "

@@ -360,7 +360,7 @@ class Run:
         for text in args.get("output", []):
             if text not in output:
                 raise self.fail(n, f"{' '.join(argv)}: {text!r} not in the output:\n{output}")
-        if result.exit_code in (0, 3) and result.stdout.strip().startswith("{"):
+        if result.exit_code in (0, 3, 4) and result.stdout.strip().startswith("{"):
             report = json.loads(result.stdout)
             self._check_report(n, command, report, args)
         elif args.get("statuses") or args.get("notices"):
@@ -385,6 +385,13 @@ class Run:
         if "writes" in args and report["writes"] != args["writes"]:
             raise self.fail(n, f"{command}: {report['writes']} writes, expected {args['writes']}")
         actions = {o["key"]: o["action"] for o in report.get("outcomes", [])}
+        if "skipped" in args and report.get("skipped") != len(args["skipped"]):
+            raise self.fail(n, f"{command}: {report.get('skipped')} skipped, expected "
+                               f"{len(args['skipped'])}")
+        for key in args.get("skipped", []):
+            if actions.get(key) != "skipped":
+                raise self.fail(n, f"{command}: {key} got {actions.get(key)!r}, expected "
+                                   "'skipped'")
         for key, action in (args.get("actions") or {}).items():
             if actions.get(key) != action:
                 raise self.fail(n, f"{command}: {key} got {actions.get(key)!r}, expected "
@@ -398,6 +405,11 @@ class Run:
 
     def step_plan(self, n: int, args: dict[str, Any]) -> None:
         self._command(n, "plan", args)
+
+    def step_resolve(self, n: int, args: dict[str, Any]) -> None:
+        """``resolve DOC --accept SIDE``: ``{doc: KEY, accept: local|wiki|merged}``."""
+        self._command(n, "resolve", {**args, "args": [str(args["doc"]), "--accept",
+                                                       str(args["accept"])]})
 
     def step_push_racing(self, n: int, args: dict[str, Any]) -> None:
         """``push`` in one clone while another clone's push runs just before this one's
@@ -512,6 +524,12 @@ class Run:
             self.wiki.set_title(page, str(args["title"]))
         elif do == "move-under":
             self.wiki.move_under(page, self.wiki.page(str(args["under"]), self.names))
+        elif do == "move-to-collection":
+            target = self.wiki.container(str(args["collection"]))
+            if self.kind == "notion":
+                self.standin.wiki_user.move_row(page, target)
+            else:
+                self.wiki.move_under(page, target)
         elif do == "rename-column":
             self.wiki.rename_column(str(args["collection"]), str(args["from"]), str(args["to"]))
         elif do == "set-properties":

@@ -165,6 +165,7 @@ class NotionRemote(HttpRemote):
         self._bot: str | None = None
         self._page_blocks: dict[str, list[dict[str, Any]]] = {}  # free page -> its blocks
         self._state: SyncState | None = None
+        self._container_drift: list[tuple[str, str]] = []  # e.g. two databases, one title
 
     @classmethod
     def from_target(
@@ -247,7 +248,8 @@ class NotionRemote(HttpRemote):
         return page
 
     def drift(self) -> list[tuple[str, str]]:
-        return [m for cols in self._columns.values() for m in cols.messages()]
+        columns = [m for cols in self._columns.values() for m in cols.messages()]
+        return [*self._container_drift, *columns]
 
     def prepare(self, state: SyncState, kinds: Sequence[KindSpec], *, create: bool) -> None:
         for kind in kinds:
@@ -256,6 +258,7 @@ class NotionRemote(HttpRemote):
         self._kinds = tuple(kinds)
         self._property_ids = state.property_ids
         self._columns = {}
+        self._container_drift = []
         missing = [c for c in collections(kinds) if c not in state.containers]
         existing = self._find_databases() if missing else {}
         for collection, members in collections(kinds).items():
@@ -291,8 +294,17 @@ class NotionRemote(HttpRemote):
                 partial(self.client.databases.retrieve, block["id"]),
             )
             sources = database.get("data_sources") or []
-            if sources and title not in found:
-                found[title] = sources[0]["id"]
+            if not sources:
+                continue
+            if title in found:
+                # Two runs racing on an empty root page can both create a database (Notion
+                # has no unique titles); the first one is used, the other is reported.
+                self._container_drift.append((title, (
+                    f"two databases titled {title!r} under the root page; using the first "
+                    f"(data source {found[title]}), the other ({sources[0]['id']}) is "
+                    "ignored: move its rows into the first and delete it")))
+                continue
+            found[title] = sources[0]["id"]
         return found
 
     def _create_database(self, title: str, props: dict[str, Any]) -> str:

@@ -889,7 +889,9 @@ class NotionStandin(NotionFiles, StandinServer):
         return Reply(200, self.render_page(page))
 
     def relocate(self, page_id: str, parent: dict[str, Any], by: str | None = None) -> None:
-        """Move a page under a new parent; only the title survives a change of schema."""
+        """Move a page under a new parent. Across a change of schema the title survives,
+        and so do values whose property has the same name and type in the new schema (as
+        Notion keeps them when a row is moved to another database); the rest is dropped."""
         page = self.state["pages"][page_id]
         old_schema = self.page_schema(page)
         title_name = next(n for n, p in old_schema.items() if p["type"] == "title")
@@ -899,7 +901,13 @@ class NotionStandin(NotionFiles, StandinServer):
         new_schema = self.page_schema(page)
         if new_schema is not old_schema:
             new_title = next(n for n, p in new_schema.items() if p["type"] == "title")
-            page["values"] = {new_title: title}
+            kept = {
+                name: value for name, value in page["values"].items()
+                if name != title_name and name in new_schema and name in old_schema
+                and new_schema[name].get("type") == old_schema[name].get("type")
+                and new_schema[name].get("type") != "title"
+            }
+            page["values"] = {new_title: title, **kept}
         if parent["type"] == "page_id":
             self._link_child(parent["page_id"], page_id, None)
         self.touch(page_id, by)

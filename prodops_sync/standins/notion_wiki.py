@@ -172,6 +172,17 @@ class NotionWikiUser:
             self._s.relocate(str(uuid.UUID(page_id)), parent, self.user_id)
         self._done()
 
+    def move_row(self, page_id: str, database_id: str) -> None:
+        """Move a database row into another database ("Move to" in the page menu)."""
+        with self._s.lock:
+            db_id = str(uuid.UUID(database_id))
+            if self._s.kind_of(db_id) == "data_source":
+                db_id = self._s.state["data_sources"][db_id]["database_id"]
+            source = self._s.state["databases"][db_id]["data_sources"][0]
+            parent = {"type": "data_source_id", "data_source_id": source, "database_id": db_id}
+            self._s.relocate(str(uuid.UUID(page_id)), parent, self.user_id)
+        self._done()
+
     def move_database(self, database_id: str, new_parent_page_id: str | None) -> None:
         """Drag a (full-page) database under another page, or with ``None`` to a private
         page of the person's own that the integration cannot see."""

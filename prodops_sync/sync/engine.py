@@ -503,7 +503,10 @@ class Engine:
         if pages is not None:
             self._assign_page_keys(page_entries, local, pages)
         for key, entry in assignment.entries.items():
-            if key in self.state.docs or self._safe_key(key, entry):
+            if key in self.state.docs:
+                if not self._moved_to_other_kind(key, entry):
+                    self.entries[key] = entry
+            elif self._safe_key(key, entry):
                 self.entries[key] = entry
         unkeyed = assignment.unkeyed
         for entry in unkeyed:
@@ -520,6 +523,21 @@ class Engine:
             key = f"{directory}/{stem}"
             entry.key = None  # the page has no key yet; adopt() will store it
             self.entries[key] = entry
+
+    def _moved_to_other_kind(self, key: str, entry: RemoteEntry) -> bool:
+        """True (and the document skipped, saying why) when the page of ``key`` now sits in
+        another kind's collection (a Notion row dragged into another database): read as
+        that kind, its fields would be lost, so it is left alone until moved back."""
+        was = str((self.state.docs[key].base or {}).get("kind", ""))
+        old, new = self.registry.get(was), self.registry.get(entry.kind)
+        if old is None or new is None or old.name == new.name:
+            return False
+        where = (f"the {new.collection!r} database" if new.collection != old.collection
+                 else f"kind {new.name!r}")
+        self._skip(key, entry.title, f"the page was moved in the wiki to {where}; a "
+                   f"{old.name} belongs in {old.collection!r}: move it back (nothing was "
+                   "changed on either side)")
+        return True
 
     def _safe_key(self, key: str, entry: RemoteEntry, *, skip: bool = True) -> bool:
         """Whether ``key``, carried by a page the state does not know, may name a file: a
@@ -669,7 +687,8 @@ class Engine:
             self._apply_each(
                 report,
                 sorted((i for i in items
-                        if (i.push is not PushAction.NONE or (restore and _restorable(i)))
+                        if (i.push is not PushAction.NONE or (restore and _restorable(i))
+                            or (force and only is not None and _overwritable(i)))
                         and (only is None or i.key in only)), key=self._order),
                 lambda i: str(i.push),
                 lambda i: self._push_one(
@@ -805,6 +824,8 @@ class Engine:
             action = PushAction.CREATE
         if item.status in (Status.CONFLICT, Status.BOTH_MERGE) and force:
             action = PushAction.UPDATE
+        if force and action is PushAction.NONE and _overwritable(item):
+            action = PushAction.UPDATE  # resolve --accept local: Git over a wiki-only change
         outcome = Outcome(item.key, item.title, item.status, str(action))
         waiting = action in (PushAction.SKIP_CONFLICT, PushAction.SKIP_MERGE)
         if waiting and on_conflict != "skip":
@@ -1379,6 +1400,13 @@ def _text_of(raw: bytes | None) -> str | None:
 def _untitled_hash(doc: Document) -> str:
     fields = {k: v for k, v in doc.fields.items() if k != "title"}
     return content_hash(Document(doc.key, doc.kind, fields, doc.body))
+
+
+def _overwritable(item: PlanItem) -> bool:
+    """Changed in the wiki only (Git holds the base): ``resolve --accept local`` pushes the
+    Git version over it."""
+    return item.status is Status.REMOTE_CHANGED and item.local is not None \
+        and item.remote is not None
 
 
 def _restorable(item: PlanItem) -> bool:

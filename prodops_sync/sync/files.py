@@ -12,12 +12,9 @@ import time
 import unicodedata
 from pathlib import Path
 
-# Names Windows reserves whatever the extension; a file called `con.md` breaks a checkout there.
-WINDOWS_RESERVED = {
-    "con", "prn", "aux", "nul",
-    *(f"com{i}" for i in range(1, 10)),
-    *(f"lpt{i}" for i in range(1, 10)),
-}
+from prodops_sync.safety import WINDOWS_RESERVED
+
+# Names Windows reserves whatever the extension (one list, in prodops_sync.safety).
 MAX_SLUG_LENGTH = 80
 
 
@@ -178,8 +175,8 @@ def page_stem(title: str) -> str:
     name or ``index`` (a folder's own page), and at most :data:`MAX_SLUG_LENGTH` characters.
     Control, bidi-override and zero-width characters are dropped (they hide what a name is).
 
-    This is the one place a remote page title becomes a local path part: route it through
-    ``prodops_sync.safety`` once that module's path validator exists.
+    This is where a remote page title becomes a local path part; the engine checks the
+    resulting path once more with :func:`prodops_sync.safety.inside` before writing.
     """
     text = unicodedata.normalize("NFC", unicodedata.normalize("NFKC", title)).casefold()
     text = _UNSAFE.sub(" ", text)

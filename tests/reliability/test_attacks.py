@@ -53,6 +53,35 @@ from tests.reliability.harness import (
 from tests.reliability.test_concurrency import _engine
 
 WIKIS = ["notion", "confluence"]
+CLASSES = {
+    1: "path traversal", 2: "secrets", 3: "injection", 4: "broken answers",
+    5: "disk and process", 6: "one bad page",
+}
+CLASS_OF = {
+    "test_new_page_with_hostile_key_is_skipped_and_named": 1,
+    "test_key_of_another_kind_files_the_page_under_that_kind_or_skips_it": 1,
+    "test_key_retyped_to_a_traversal_writes_nowhere": 1,
+    "test_hostile_titles_of_new_pages_become_safe_files": 1,
+    "test_attachment_with_a_traversal_name_lands_in_assets": 1,
+    "test_token_echoed_in_an_error_body_is_never_printed": 2,
+    "test_token_echoed_in_an_error_body_is_never_in_json": 2,
+    "test_token_with_surrounding_whitespace_works": 2,
+    "test_token_with_inner_whitespace_is_refused_without_quoting_it": 2,
+    "test_remote_titles_never_issue_workflow_commands": 3,
+    "test_hostile_text_in_an_error_message_is_one_line": 3,
+    "test_broken_answer_on_a_read_is_one_clear_line": 4,
+    "test_broken_answer_on_a_write_is_never_reported_as_done": 4,
+    "test_endless_pagination_ends_with_an_error": 4,
+    "test_trickling_server_is_cut_off": 4,
+    "test_a_server_that_always_trickles_gives_up_clearly": 4,
+    "test_disk_full_or_read_only_is_one_line_and_loses_nothing": 5,
+    "test_bad_step_summary_path_is_a_warning": 5,
+    "test_stale_temp_files_of_a_killed_run_are_removed": 5,
+    "test_file_saved_in_the_editor_during_pull_is_not_overwritten": 5,
+    "test_pull_keeps_permissions_and_crlf": 5,
+    "test_one_unreadable_page_does_not_block_the_others": 6,
+}
+"""Each attack test's class (``bench/attacks.py`` counts cases by it)."""
 EXIT_OK, EXIT_ERROR, EXIT_CONFLICT, EXIT_SKIPPED = 0, 1, 3, 4
 
 
@@ -513,3 +542,10 @@ def test_secret_forms_cover_basic_auth() -> None:
 
     header = base64.b64encode(f"{FAKE_USER}:{FAKE_TOKEN}".encode()).decode()
     assert header in secret_forms()
+
+
+def test_every_attack_has_a_class() -> None:
+    """The figures in docs/reliability.md count cases by class: none may be left out."""
+    names = {n for n, v in globals().items() if n.startswith("test_") and callable(v)}
+    attacks = names - {"test_every_attack_has_a_class", "test_secret_forms_cover_basic_auth"}
+    assert attacks == set(CLASS_OF)
