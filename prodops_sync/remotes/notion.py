@@ -7,9 +7,11 @@ properties (derived from the kind's JSON Schema), its Markdown body the page's b
 extra properties carry sync metadata: ``Sync key`` (the document's stable key, so identity
 never depends on the title) and, in the ``Playbook`` database, ``Kind``.
 
-API version: :data:`NOTION_VERSION`, the version notion-client 3.1.0 sends (databases hold
-data sources). Everything version-specific (data source parents, ``archived`` vs
-``in_trash``, ``after`` vs ``position``) is in this module.
+API version: :data:`NOTION_VERSION` (2026-03-11) unless the target's ``notion_version`` names
+2025-09-03; both have databases that hold data sources. Everything version-specific (data
+source parents, ``archived`` vs ``in_trash``, ``after`` vs ``position``) is in this module:
+the client writes ``in_trash`` only (both versions take it), reads either, and positions
+appended blocks with ``position`` on 2026-03-11 and ``after`` on 2025-09-03.
 
 Requests: listing costs one data-source query per 100 rows per collection; a page body is
 read only when its ``last_edited_time`` moved (or is too recent to prove anything, since
@@ -70,10 +72,11 @@ from prodops_sync.remotes.retry import (
     parse_retry_after,
 )
 from prodops_sync.schemas import load_schema
-from prodops_sync.sync.config import Credentials, Target
+from prodops_sync.sync.config import ConfigError, Credentials, Target
 from prodops_sync.sync.state import SyncState
 
-NOTION_VERSION = "2025-09-03"
+NOTION_VERSION = "2026-03-11"
+SUPPORTED_VERSIONS = ("2026-03-11", "2025-09-03")
 DEFAULT_BASE_URL = "https://api.notion.com"
 KEY_PROPERTY = notion_props.KEY_PROPERTY
 KIND_PROPERTY = "Kind"
@@ -112,6 +115,10 @@ def classify_error(exc: Exception, token_env: str = "NOTION_TOKEN") -> Failure |
         if status in RETRYABLE_STATUSES:
             return Failure(True, status, retry_after, ambiguous=status >= 500,
                            message=f"HTTP {status} {exc.code}")
+        if status == 409:
+            # conflict_error: the transaction collided with another and was not applied;
+            # Notion documents it as retryable ("make sure the parameters are up to date").
+            return Failure(True, status, retry_after, message=f"HTTP 409 {exc.code}")
         hints = {
             401: f"the token was rejected (401): check the environment variable {token_env}",
             403: "the integration lacks a capability (403): give it read, update and insert "
@@ -152,9 +159,11 @@ class NotionRemote(HttpRemote):
         *,
         runner: RequestRunner | None = None,
         clock: Callable[[], float] = time.time,
+        version: str = NOTION_VERSION,
     ) -> None:
         self.client = client
         self.root_page = root_page
+        self.version = version  # the Notion-Version the client sends
         self.runner = runner or RequestRunner(classify_error, service="notion")
         self.clock = clock
         self._pages: dict[str, dict[str, Any]] = {}
@@ -179,19 +188,27 @@ class NotionRemote(HttpRemote):
         # failures itself, in one line.
         logging.getLogger("notion_client").setLevel(logging.CRITICAL)
         limits = limits_from_target(target)
+        version = str(target.get("notion_version", NOTION_VERSION))
+        if version not in SUPPORTED_VERSIONS:
+            raise ConfigError(
+                f"notion_version {version!r} is not one this tool speaks: use one of "
+                f"{', '.join(SUPPORTED_VERSIONS)}"
+            )
         client = Client(
             client=guarded_httpx_client(limits, notion_error_object),
             auth=creds.token,
             log_level=logging.CRITICAL,
             base_url=base_url,
-            notion_version=NOTION_VERSION,
+            notion_version=version,
             retry=False,  # RequestRunner owns retries
             timeout_ms=int(limits.read * 1000),
         )
         rate = float(target.get("requests_per_second", 3))
         classify = partial(classify_error, token_env=str(target.get("token_env", "NOTION_TOKEN")))
         runner = RequestRunner(classify, limiter=RateLimiter(rate), service="notion")
-        return cls(client, str(target.get("root_page")), runner=runner, clock=clock)
+        return cls(
+            client, str(target.get("root_page")), runner=runner, clock=clock, version=version
+        )
 
     # -- requests -------------------------------------------------------------------------
 
@@ -610,8 +627,10 @@ class NotionRemote(HttpRemote):
             kwargs: dict[str, Any] = {"children": for_request(step.children)}
             if after == _START:
                 kwargs["position"] = {"type": "start"}
-            elif after is not None:
+            elif after is not None and self.version == "2025-09-03":
                 kwargs["after"] = after
+            elif after is not None:
+                kwargs["position"] = {"type": "after_block", "after_block": {"id": after}}
             result = self._write(
                 "append blocks",
                 partial(self.client.blocks.children.append, parent_id, **kwargs),
@@ -754,7 +773,7 @@ class NotionRemote(HttpRemote):
     def archive(self, entry: RemoteEntry) -> None:
         self._write(
             f"archive {entry.title!r}",
-            lambda: self.client.pages.update(entry.remote_id, archived=True),
+            lambda: self.client.pages.update(entry.remote_id, in_trash=True),
         )
 
     def adopt(self, entry: RemoteEntry, key: str) -> RemoteEntry:

@@ -1,7 +1,8 @@
 """Fault injection: make chosen requests fail the way real networks and servers do.
 
-Kinds: ``"429"``, ``"500"``, ``"502"``, ``"503"`` (answered with that status before the request
-is processed), ``"drop"`` (the connection is closed without an answer, nothing processed),
+Kinds: ``"409"``, ``"429"``, ``"500"``, ``"502"``, ``"503"`` (answered with that status before
+the request is processed; Notion's 409 is ``conflict_error``, a write that collided),
+``"drop"`` (the connection is closed without an answer, nothing processed),
 ``"drop_after"`` (the request IS processed, then the connection is closed: the client never
 learns that its write succeeded), and ``"timeout"`` (the answer is held back for
 ``timeout_delay`` seconds before the connection is closed, nothing processed).
@@ -23,7 +24,7 @@ import threading
 from dataclasses import dataclass, field
 
 FAULT_KINDS = (
-    "429", "500", "502", "503", "drop", "drop_after", "timeout",
+    "409", "429", "500", "502", "503", "drop", "drop_after", "timeout",
     "html", "redirect", "echo_auth", "error200", "truncated", "endless", "trickle",
 )
 UNPROCESSED_ANSWERS = ("html", "redirect", "echo_auth", "error200", "trickle")

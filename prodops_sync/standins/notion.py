@@ -8,6 +8,7 @@ list as ``child_page`` / ``child_database`` blocks with the same id, as in Notio
 from __future__ import annotations
 
 import copy
+import json
 import math
 import threading
 import uuid
@@ -34,6 +35,7 @@ from prodops_sync.standins.notion_schema import (
     MAX_BLOCKS_PER_ARRAY,
     BlockSpec,
     NotionValidationError,
+    count_block_elements,
     normalize_children,
     normalize_rich_text,
     update_block_data,
@@ -41,6 +43,18 @@ from prodops_sync.standins.notion_schema import (
 from prodops_sync.standins.server import ApiError, Reply, Route, StandinServer
 
 API_VERSION = "2025-09-03"
+VERSION_2026 = "2026-03-11"
+KNOWN_VERSIONS = frozenset({API_VERSION, VERSION_2026})
+"""Notion-Version values this stand-in serves. Notion refuses an unknown version with a 400;
+the stand-in also refuses versions it does not emulate (their shapes differ: databases
+without data sources before 2025-09-03), rather than answering in the wrong shape.
+2026-03-11 differs from 2025-09-03 in three ways (Notion's upgrade guide): no ``archived``
+field in requests or answers (``in_trash`` only), ``position`` instead of ``after`` on append,
+and the ``transcription`` block type is called ``meeting_notes``."""
+REMOVED_IN_2026 = ("archived", "after")
+MAX_REQUEST_BYTES = 500_000
+MAX_BLOCK_ELEMENTS = 1000
+"""Notion's payload limits: 1,000 block elements and 500KB per request ("Request limits")."""
 PAGE_SCHEMA: dict[str, Any] = {
     "title": {"id": "title", "name": "title", "type": "title", "title": {}}
 }
@@ -59,6 +73,20 @@ def notion_error(status: int, code: str, message: str) -> ApiError:
             "request_id": str(uuid.uuid4()),
         },
     )
+
+
+def _shape_2026(value: Any) -> Any:
+    """An answer as version 2026-03-11 shapes it: no ``archived``, ``meeting_notes`` blocks."""
+    if isinstance(value, list):
+        return [_shape_2026(v) for v in value]
+    if not isinstance(value, dict):
+        return value
+    # Only API objects lose the field: a property may be named "archived" by a person.
+    out = {k: _shape_2026(v) for k, v in value.items() if k != "archived" or "object" not in value}
+    if out.get("object") == "block" and out.get("type") == "transcription":
+        out["type"] = "meeting_notes"
+        out["meeting_notes"] = out.pop("transcription", {})
+    return out
 
 
 def validation_error(message: str) -> ApiError:
@@ -101,6 +129,7 @@ class NotionStandin(NotionFiles, StandinServer):
                 f"--root-page {root_page_id!r} is not a Notion page id (a UUID)"
             ) from exc
         self._root_title = root_title
+        self.versions_seen: set[str] = set()  # Notion-Version headers received, for tests
         self.state: dict[str, Any] = {}
         super().__init__(
             host=host,
@@ -198,12 +227,20 @@ class NotionStandin(NotionFiles, StandinServer):
             if self.token is not None
             else str(uuid.uuid5(uuid.NAMESPACE_URL, f"prodops-sync-standin:{token}"))
         )
-        if not request.headers.get("Notion-Version"):
+        version = request.headers.get("Notion-Version")
+        if not version:
             raise notion_error(
                 400,
                 "missing_version",
                 "Notion-Version header failed validation: Notion-Version header should be "
                 "defined, instead was `undefined`.",
+            )
+        self.versions_seen.add(version)
+        if version not in KNOWN_VERSIONS:
+            raise validation_error(
+                f"Notion-Version header failed validation: Notion-Version header should be "
+                f"one of `{', '.join(sorted(KNOWN_VERSIONS))}` (the versions this stand-in "
+                f"serves), instead was `{version}`."
             )
 
     def not_found_error(self, request: Request) -> ApiError:
@@ -225,6 +262,21 @@ class NotionStandin(NotionFiles, StandinServer):
     def client_error(self, status: int, message: str) -> ApiError:
         return notion_error(status, "validation_error", message)
 
+    def conflict_error(self) -> ApiError:
+        # Notion's documented answer when a transaction collided: retry after re-reading.
+        return notion_error(
+            409, "conflict_error",
+            "Transaction could not be completed, potentially due to a data collision. Make "
+            "sure the parameters are up to date and try again.",
+        )
+
+    def adapt_reply(self, reply: Reply, request: Request) -> Reply:
+        if request.headers.get("Notion-Version") != VERSION_2026 or not isinstance(
+            reply.body, dict
+        ):
+            return reply
+        return Reply(reply.status, _shape_2026(reply.body), reply.headers)
+
     def endless_page(self, body: dict[str, Any], request: Request) -> dict[str, Any]:
         results = body.get("results")
         if "has_more" not in body or not results or not isinstance(results[0], dict):
@@ -233,7 +285,27 @@ class NotionStandin(NotionFiles, StandinServer):
         return {**body, "has_more": True, "next_cursor": results[0].get("id")}
 
     def _body(self, request: Request) -> dict[str, Any]:
-        return self.json_body(request, lambda m: notion_error(400, "invalid_json", m))
+        raw = request.get_data(cache=True)
+        if len(raw) > MAX_REQUEST_BYTES:
+            raise validation_error(
+                f"body failed validation: the request body should be ≤ 500KB, instead was "
+                f"`{len(raw) // 1000}KB`."
+            )
+        body = self.json_body(request, lambda m: notion_error(400, "invalid_json", m))
+        if request.headers.get("Notion-Version") == VERSION_2026:
+            for key in REMOVED_IN_2026:
+                if key in body:
+                    raise validation_error(
+                        f"body failed validation: body.{key} should be not present, instead "
+                        f"was `{json.dumps(body[key])[:60]}`."
+                    )
+        blocks = count_block_elements(body.get("children"))
+        if blocks > MAX_BLOCK_ELEMENTS:
+            raise validation_error(
+                f"body failed validation: body.children should hold ≤ `{MAX_BLOCK_ELEMENTS}` "
+                f"block elements in all, instead was `{blocks}`."
+            )
+        return body
 
     def _now(self) -> float:
         return self.clock.time()

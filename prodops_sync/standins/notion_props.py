@@ -12,11 +12,18 @@ from typing import Any
 
 from prodops_sync.standins.notion_schema import (
     COLORS,
+    MAX_URL_CHARS,
     NotionValidationError,
+    _length,
     fail,
     normalize_date,
     normalize_rich_text,
 )
+
+MAX_ARRAY_ITEMS = 100
+"""Multi-select options, related pages and people per property value ("Request limits")."""
+MAX_CONTACT_CHARS = 200
+"""Characters of an email or phone number value."""
 
 SCHEMA_TYPES = frozenset(
     {
@@ -193,6 +200,9 @@ def _value(
     if ptype in ("url", "email", "phone_number"):
         if value is not None and not isinstance(value, str):
             raise fail(path, "a string or `null`", value)
+        limit = MAX_URL_CHARS if ptype == "url" else MAX_CONTACT_CHARS
+        if value is not None and len(value) > limit:
+            raise _length(f"{path}.length", limit, len(value))
         return value
     if ptype == "date":
         return normalize_date(value, path)
@@ -203,10 +213,14 @@ def _value(
     if ptype == "multi_select":
         if not isinstance(value, list):
             raise fail(path, "an array", value)
+        if len(value) > MAX_ARRAY_ITEMS:
+            raise _length(f"{path}.length", MAX_ARRAY_ITEMS, len(value))
         return [_option(prop, ptype, v, f"{path}[{i}]", create=True) for i, v in enumerate(value)]
     if ptype in ("relation", "people"):
         if not isinstance(value, list):
             raise fail(path, "an array", value)
+        if len(value) > MAX_ARRAY_ITEMS:
+            raise _length(f"{path}.length", MAX_ARRAY_ITEMS, len(value))
         ids = []
         for i, item in enumerate(value):
             if not isinstance(item, dict) or not isinstance(item.get("id"), str):

@@ -22,9 +22,13 @@ COLORS = frozenset(
     {"default", "gray", "brown", "orange", "yellow", "green", "blue", "purple", "pink", "red"}
     | {
         f"{c}_background"
-        for c in ("gray", "brown", "orange", "yellow", "green", "blue", "purple", "pink", "red")
+        for c in (
+            "default", "gray", "brown", "orange", "yellow", "green", "blue", "purple", "pink",
+            "red",
+        )
     }
 )
+"""Notion's API colours; ``default_background`` is in the SDK's ``ApiColor`` type too."""
 ANNOTATION_FLAGS = ("bold", "italic", "strikethrough", "underline", "code")
 
 CODE_LANGUAGES = frozenset(
@@ -242,6 +246,21 @@ def _rich_text_item(item: Any, path: str, title_of: Callable[[str], str] | None)
             f"{path}.mention", "a page, database, date, user or link_preview mention", mention
         )
     raise fail(f"{path}.type", '`"text"`, `"mention"` or `"equation"`', kind)
+
+
+def count_block_elements(children: Any) -> int:
+    """Blocks in a request's ``children`` array, nested children included (the 1,000
+    block elements Notion takes per request)."""
+    if not isinstance(children, list):
+        return 0
+    total = 0
+    for block in children:
+        total += 1
+        if isinstance(block, dict):
+            for value in block.values():
+                if isinstance(value, dict):
+                    total += count_block_elements(value.get("children"))
+    return total
 
 
 def _length(path: str, limit: int, actual: int) -> NotionValidationError:

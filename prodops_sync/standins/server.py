@@ -257,6 +257,8 @@ class StandinServer:
                       endpoint, write, fault)
             return self._broken_answer(fault, request)(environ, start_response)
         try:
+            if fault == "409":
+                raise self.conflict_error()
             if fault in ("429", "500", "502", "503"):
                 raise (
                     self.rate_limited_error("1")
@@ -281,6 +283,7 @@ class StandinServer:
             self._log(request, 0, endpoint, write, fault)
             self._drop(environ)
         self._log(request, reply.status, endpoint, write, fault)
+        reply = self.adapt_reply(reply, request)
         if fault == "endless" and isinstance(reply.body, dict):
             reply = Reply(reply.status, self.endless_page(reply.body, request), reply.headers)
         response = self._response(reply)
@@ -288,6 +291,14 @@ class StandinServer:
             body = response.get_data()
             response.set_data(body[: max(1, len(body) // 2)])
         return response(environ, start_response)
+
+    def adapt_reply(self, reply: Reply, request: Request) -> Reply:
+        """The answer as the request's API version shapes it (identity unless overridden)."""
+        return reply
+
+    def conflict_error(self) -> ApiError:
+        """The vendor's answer for an injected ``409`` (a write that collided with another)."""
+        return ApiError(409, {"message": "Conflict", "status": 409})
 
     def client_error(self, status: int, message: str) -> ApiError:
         """The vendor's answer for a request it refuses (``message`` in its error shape)."""

@@ -135,6 +135,13 @@ CONFIG_SCHEMA: dict[str, Any] = {
                     "description": "Environment variable holding the integration token.",
                     "default": "NOTION_TOKEN",
                 },
+                "notion_version": {
+                    "enum": ["2026-03-11", "2025-09-03"],
+                    "description": "Notion-Version header: the API version the client speaks "
+                    "(2026-03-11: in_trash only and position on append; 2025-09-03 for "
+                    "integrations not yet moved).",
+                    "default": "2026-03-11",
+                },
                 "requests_per_second": {
                     "type": "number",
                     "exclusiveMinimum": 0,
@@ -163,6 +170,13 @@ CONFIG_SCHEMA: dict[str, Any] = {
                     "https://HOST[/context] (Data Center).",
                 },
                 "space": {"type": "string", "minLength": 1, "description": "Space key."},
+                "deployment": {
+                    "enum": ["cloud", "datacenter"],
+                    "description": "cloud: the v2 REST API (v1 only for CQL search, labels "
+                    "and attachment uploads); datacenter: the v1 REST API. Default: detected "
+                    "once (GET {url}/api/v2/spaces; 404 means datacenter) and remembered in "
+                    "the sync state.",
+                },
                 "parent_page": {
                     "type": "string",
                     "description": "Id of the page the playbook goes under; defaults to the "
