@@ -9,6 +9,7 @@ import sys
 from pathlib import Path
 
 import pytest
+import requests
 from atlassian import Confluence
 from click.testing import CliRunner
 from notion_client import Client
@@ -52,13 +53,26 @@ def test_emulate_notion_serves_the_official_client(tmp_path: Path) -> None:
 
 
 def test_emulate_confluence_serves_the_official_client() -> None:
-    proc, out = start("confluence", "--space", "OPS", "--rate", "0")
+    proc, out = start("confluence", "--space", "OPS", "--rate", "0", "--flavor", "datacenter")
     try:
         url = re.search(r"listening on (http://127\.0\.0\.1:\d+)", out)
         assert url, out
-        assert "space: OPS" in out
+        assert "space: OPS" in out and "deployment: datacenter" in out
         c = Confluence(url=url.group(1), username="u", password="t")
         assert c.get_space("OPS", expand="homepage")["homepage"]["title"].startswith("OPS")
+    finally:
+        assert stop(proc) == 0
+
+
+def test_emulate_confluence_cloud_serves_v2_under_wiki() -> None:
+    proc, out = start("confluence", "--space", "OPS", "--rate", "0")
+    try:
+        url = re.search(r"listening on (http://127\.0\.0\.1:\d+/wiki)", out)
+        assert url, out
+        assert "flavor: cloud" in out and "deployment: cloud" in out
+        answer = requests.get(f"{url.group(1)}/api/v2/spaces", params={"keys": "OPS"},
+                              auth=("u", "t"), timeout=5)
+        assert answer.status_code == 200 and answer.json()["results"][0]["key"] == "OPS"
     finally:
         assert stop(proc) == 0
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from typing import Any
 
 import pytest
@@ -10,6 +11,14 @@ from atlassian import Confluence
 from requests import HTTPError
 
 from prodops_sync.standins.confluence import ConfluenceStandin
+
+
+@pytest.fixture
+def confluence_standin() -> Iterator[ConfluenceStandin]:
+    """The Data Center flavour: v1 at the root (the cloud flavour's v2 and its 410s for v1
+    page endpoints are tested in test_confluence_v2.py)."""
+    with ConfluenceStandin(flavor="datacenter") as standin:
+        yield standin
 
 BODY = (
     "<h1>Title</h1><p>Hello&nbsp;<strong>world</strong></p>"
@@ -48,7 +57,7 @@ def put_version(c: Confluence, page_id: str, number: int, title: str = "Runbook"
 
 
 # ---------------------------------------------------------------- the acceptance flow
-@pytest.mark.parametrize("prefix", ["", "/wiki"])
+@pytest.mark.parametrize("prefix", [""])
 def test_create_update_conflict_and_cql(confluence_standin: ConfluenceStandin, prefix: str) -> None:
     c = client(confluence_standin, prefix)
     page = c.create_page("PLAY", "Runbook", BODY, parent_id=confluence_standin.homepage_id)
@@ -106,7 +115,7 @@ def test_content_properties_are_versioned(confluence_standin: ConfluenceStandin)
     assert "k" not in [p["key"] for p in c.get_page_properties(page_id)]
 
 
-@pytest.mark.parametrize("prefix", ["", "/wiki"])
+@pytest.mark.parametrize("prefix", [""])
 def test_children_pagination_follows_links_next(
     confluence_standin: ConfluenceStandin, prefix: str
 ) -> None:
@@ -157,9 +166,14 @@ def test_delete_trashes_then_purges(confluence_standin: ConfluenceStandin) -> No
     assert c.remove_page(page_id) == 204
     assert c.get_page_by_id(page_id, status="trashed")["status"] == "trashed"
     assert c.cql('title = "Temp"')["results"] == []
-    # the title is free again once the page is in the trash
-    c.create_page("PLAY", "Temp", "<p/>")
+    # titles are unique including the trash: the title is free again once it is purged
+    code, body = status_of(c.create_page, "PLAY", "Temp", "<p/>")
+    assert code == 400 and "already exists" in body["message"]
+    # a trashed page cannot change; it can be restored (status current, same title)
+    code, _ = status_of(put_version, c, page_id, 2, "Temp")
+    assert code == 400
     assert c.remove_page(page_id, status="trashed") == 204
+    c.create_page("PLAY", "Temp", "<p/>")
 
 
 # ---------------------------------------------------------------- documented errors
@@ -210,7 +224,7 @@ def test_basic_auth_required_and_bearer_accepted(confluence_standin: ConfluenceS
 
 
 def test_fixed_token_rejects_wrong_password() -> None:
-    with ConfluenceStandin(token="s3cret") as standin:
+    with ConfluenceStandin(flavor="datacenter", token="s3cret") as standin:
         code, _ = status_of(client(standin, password="nope").get_space, "PLAY")
         assert code == 401
         assert client(standin, password="s3cret").get_space("PLAY")["key"] == "PLAY"
@@ -224,7 +238,7 @@ def test_bad_cql_is_400(confluence_standin: ConfluenceStandin) -> None:
 
 def test_rate_limit_answers_429_with_retry_after() -> None:
     # a slow refill (one token per 100 s) keeps the test independent of machine speed
-    with ConfluenceStandin(rate=0.01, burst=2) as standin:
+    with ConfluenceStandin(flavor="datacenter", rate=0.01, burst=2) as standin:
         session = requests.Session()
         session.auth = ("u", "t")
         statuses = [session.get(f"{standin.url}/rest/api/space/PLAY", timeout=5) for _ in range(3)]

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Iterator
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -18,6 +19,15 @@ from requests import HTTPError
 from prodops_sync.standins import Clock
 from prodops_sync.standins.confluence import ConfluenceStandin
 from prodops_sync.standins.notion import NotionStandin
+
+
+@pytest.fixture
+def confluence_standin() -> Iterator[ConfluenceStandin]:
+    """The Data Center flavour: v1 at the root (the cloud flavour's v2 and its 410s for v1
+    page endpoints are tested in test_confluence_v2.py)."""
+    with ConfluenceStandin(flavor="datacenter") as standin:
+        yield standin
+
 
 
 def notion(standin: NotionStandin, **kwargs: object) -> Client:
@@ -279,11 +289,11 @@ def test_notion_state_survives_a_restart(tmp_path: Path) -> None:
 
 
 def test_confluence_state_survives_a_restart(tmp_path: Path) -> None:
-    with ConfluenceStandin(data_dir=tmp_path) as first:
+    with ConfluenceStandin(flavor="datacenter", data_dir=tmp_path) as first:
         c = confluence(first)
         page_id = c.create_page("PLAY", "Kept", "<p>a</p>")["id"]
         c.update_page(page_id, "Kept", "<p>b</p>")
-    with ConfluenceStandin(data_dir=tmp_path) as second:
+    with ConfluenceStandin(flavor="datacenter", data_dir=tmp_path) as second:
         c = confluence(second)
         got = c.get_page_by_id(page_id, expand="body.storage,version")
         assert got["version"]["number"] == 2 and got["body"]["storage"]["value"] == "<p>b</p>"

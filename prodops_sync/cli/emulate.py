@@ -36,13 +36,16 @@ def config_snippet(kind: str, standin: StandinServer) -> str:
             "    token_env: NOTION_TOKEN   # any value works unless --token is set\n"
         )
     space = getattr(standin, "space_key", "PLAY")
+    flavor = getattr(standin, "flavor", "cloud")
+    user = "    user_env: CONFLUENCE_USER\n" if flavor == "cloud" else ""
     return (
         "targets:\n"
         "  local:\n"
         "    type: confluence\n"
         f"    url: {standin.url}\n"
         f"    space: {space}\n"
-        "    user_env: CONFLUENCE_USER\n"
+        f"    deployment: {flavor}\n"
+        f"{user}"
         "    token_env: CONFLUENCE_TOKEN   # any value works unless --token is set\n"
     )
 
@@ -56,7 +59,8 @@ def banner(
         lines.append(f"root page id: {getattr(standin, 'root_page_id', '')}")
     else:
         home = getattr(standin, "homepage_id", "")
-        lines.append(f"space key: {getattr(standin, 'space_key', '')} (home page id {home})")
+        lines.append(f"space key: {getattr(standin, 'space_key', '')} (home page id {home}); "
+                     f"flavor: {getattr(standin, 'flavor', 'cloud')}")
     lines.append(
         f"state: {data_dir if data_dir else 'in memory'}; "
         f"rate limit: {f'{limit:g} req/s' if limit else 'off'}; "
@@ -80,6 +84,14 @@ def banner(
 )
 @click.option("--root-page", help="Notion: fix the id of the shared root page (a UUID).")
 @click.option("--space", default="PLAY", show_default=True, help="Confluence: the space key.")
+@click.option(
+    "--flavor",
+    type=click.Choice(["cloud", "datacenter"]),
+    default="cloud",
+    show_default=True,
+    help="Confluence: cloud serves the v2 API under /wiki/api/v2 (v1 page endpoints answer "
+    "410); datacenter serves v1 only under /rest/api.",
+)
 @click.option("--token", help="Accept only this token / password (default: any).")
 @click.option(
     "--rate",
@@ -99,6 +111,7 @@ def emulate(
     data_dir: Path | None,
     root_page: str | None,
     space: str,
+    flavor: str,
     token: str | None,
     rate: float | None,
     allow_remote_host: bool,
@@ -128,6 +141,7 @@ def emulate(
 
             standin = ConfluenceStandin(
                 space=space,
+                flavor=flavor,
                 host=host,
                 port=port,
                 data_dir=data_dir,

@@ -13,25 +13,40 @@ the document title, with a reversible `` (Collection)`` suffix when the title is
 the space (:mod:`.confluence_titles`). Identity is the ``prodops-sync`` content property
 (``{"key": ...}``), set atomically when the page is created, never the title.
 
-Client: atlassian-python-api's classic v1 client with its own retries switched off, used
-through its thin ``get``/``post``/``put``/``delete`` helpers with explicit ``rest/api/...``
-paths (the v1 API is served at ``https://SITE.atlassian.net/wiki/rest/api`` on Cloud and
-``https://HOST/rest/api`` on Data Center).
+Client: atlassian-python-api's classic client with its own retries switched off, used
+through its thin ``get``/``post``/``put``/``delete`` helpers with explicit paths. Two
+deployments (``deployment`` in the target; by default detected once with ``GET
+{url}/api/v2/spaces?keys=SPACE``, a 404 meaning Data Center, and remembered in the sync
+state under ``containers["#deployment"]``):
+
+* **Cloud** (``https://SITE.atlassian.net/wiki``): the v2 REST API (``api/v2/...``) for
+  every page request: spaces, page create/read/update/trash/restore, children, ancestors,
+  content properties and versions. v1 (``rest/api/...``) only where Cloud has no v2
+  equivalent, each call marked "v1:" below: the CQL search, label writes and attachment
+  uploads. A v2 create cannot set a content property or a label, so a new page costs three
+  writes (the page, its key property, its label); pages created through v2 open in the
+  current editor.
+* **Data Center** (``https://HOST[/context]``): the v1 REST API (``rest/api/...``), with
+  bearer tokens; a create sets the key property and label atomically.
 
 Requests: listing is one CQL search per 100 pages of the tree (content properties, versions
 and ancestors expanded, so keys and markers need no request per page); the version number is
 an exact marker, so a page body is read only when its version moved; an update is one
 ``PUT`` with the version last seen + 1 (a 409 means someone saved in between: a conflict);
-a create is one ``POST``; archiving is one ``DELETE`` (to the trash). The first push also
-looks up the parent page (1 read) and existing collection pages (1 read), and creates the
-missing collection pages (1 write each).
+a create is one ``POST`` (three on Cloud, see above); archiving is one ``DELETE`` (to the
+trash). The first push also looks up the parent page (1 read) and existing collection pages
+(1 read), and creates the missing collection pages (1 write each).
+
+Titles are unique per space including the trash, and a trashed page cannot be edited: a
+document whose title is held by its own trashed page (archived, then added again) gets
+that page back (restored, then updated), not a new one.
 """
 
 from __future__ import annotations
 
 import hashlib
 from collections.abc import Callable, Mapping, Sequence
-from typing import Any
+from typing import Any, cast
 from urllib.parse import parse_qsl, quote, urlsplit
 
 import requests
@@ -77,9 +92,10 @@ from prodops_sync.remotes.confluence_titles import (
 )
 from prodops_sync.remotes.http import (
     BadAnswer,
+    GuardedAdapter,
+    Limits,
     PageGuard,
     confluence_error_object,
-    guarded_session,
     limits_from_target,
 )
 from prodops_sync.remotes.retry import (
@@ -89,7 +105,7 @@ from prodops_sync.remotes.retry import (
     RequestRunner,
     parse_retry_after,
 )
-from prodops_sync.safety import UnsafePath, check_relpath
+from prodops_sync.safety import UnsafePath, check_relpath, one_line
 from prodops_sync.schemas import load_schema
 from prodops_sync.sync.config import Credentials, Target
 from prodops_sync.sync.state import SyncState
@@ -102,6 +118,11 @@ LIST_EXPAND = f"version,ancestors,metadata.properties.{PROPERTY_KEY}"
 VERSION_MESSAGE = "Synced by prodops-sync"
 REPORT_COLUMNS = 5  # fields shown in a collection's page-properties report
 API = "rest/api"
+V2 = "api/v2"
+V2_LIMIT = 250
+DEPLOYMENTS = ("cloud", "datacenter")
+DEPLOYMENT_KEY = "#deployment"
+"""Where the detected deployment is remembered (``state.containers``)."""
 
 
 class HttpFailure(RemoteError):
@@ -137,9 +158,41 @@ def _status_of(exc: Exception) -> int | None:
 
 
 def _detail(exc: Exception) -> str:
-    """The server's error message, on one short line."""
-    text = " ".join(str(exc).split())
+    """The server's error message, on one short line (v2 errors: their titles)."""
+    response = _response_of(exc)
+    text = str(exc)
+    if response is not None:
+        try:
+            data = response.json()
+        except ValueError:
+            data = None
+        errors = data.get("errors") if isinstance(data, dict) else None
+        if isinstance(errors, list) and errors and all(isinstance(e, dict) for e in errors):
+            text = "; ".join(str(e.get("title") or e.get("code") or "") for e in errors)
+    text = " ".join(text.split())
     return text[:300] or type(exc).__name__
+
+
+def answer_error(data: Any) -> str | None:
+    """Why a successful Confluence answer is not one: a v1 or v2 error body in a 200."""
+    reason = confluence_error_object(data)
+    if reason is None and isinstance(data, dict) and isinstance(data.get("errors"), list) \
+            and data["errors"] and "id" not in data and "results" not in data:
+        first = data["errors"][0] if isinstance(data["errors"][0], dict) else {}
+        reason = (f"an error object with status 200 ({one_line(first.get('status'))}: "
+                  f"{one_line(first.get('title'))[:200]})")
+    return reason
+
+
+def _session(limits: Limits) -> requests.Session:
+    """A requests session with the answer guard on both APIs' paths (``/rest/api/`` and
+    ``/api/v2/``; attachment downloads are not JSON)."""
+    session = requests.Session()
+    adapter = GuardedAdapter(limits, answer_error, api_marker="/api/")
+    session.mount("http://", adapter)
+    session.mount("https://", adapter)
+    session.max_redirects = 3
+    return session
 
 
 def is_title_clash(status: int | None, detail: str) -> bool:
@@ -228,7 +281,8 @@ def _version_message(storage: str, title: str) -> str:
 
 
 class ConfluenceRemote(HttpRemote):
-    """Sync target backed by the Confluence v1 REST API (or a stand-in speaking it)."""
+    """Sync target backed by the Confluence REST API: v2 on Cloud, v1 on Data Center (or a
+    stand-in speaking either)."""
 
     label = "confluence"
 
@@ -239,11 +293,19 @@ class ConfluenceRemote(HttpRemote):
         *,
         parent_page: str | None = None,
         runner: RequestRunner | None = None,
+        deployment: str | None = None,
     ) -> None:
+        if deployment is not None and deployment not in DEPLOYMENTS:
+            raise RemoteError(f"confluence: deployment must be cloud or datacenter, not "
+                              f"{deployment!r}")
         self.client = client
         self.space = space
         self.parent_page = parent_page or None
         self.runner = runner or RequestRunner(classify_error, service="confluence")
+        self.deployment = deployment
+        """``cloud`` or ``datacenter``; None until configured, remembered or detected."""
+        self.configured_deployment = deployment
+        self._space_v2: dict[str, Any] | None = None  # the space as v2 answers it
         self.titles = PageTitles()
         self._parents: dict[str, str] = {}  # page id -> parent page id, from the listing
         self._unkeyed: dict[str, str] = {}  # page id -> title of listed pages with no key
@@ -256,11 +318,11 @@ class ConfluenceRemote(HttpRemote):
         url = str(target.get("url", "")).rstrip("/")
         limits = limits_from_target(target)
         common: dict[str, Any] = {
-            "cloud": False,  # explicit rest/api paths work for Cloud (/wiki) and DC alike
+            "cloud": False,  # explicit paths (rest/api, api/v2) relative to url work for both
             "backoff_and_retry": False,  # RequestRunner owns retries
             "retry_with_header": False,
             "timeout": limits.total,
-            "session": guarded_session(limits, confluence_error_object),
+            "session": _session(limits),
         }
         if creds.user:
             client = Confluence(url=url, username=creds.user, password=creds.token, **common)
@@ -270,11 +332,133 @@ class ConfluenceRemote(HttpRemote):
         runner = RequestRunner(
             make_classifier(_hints(target)), limiter=RateLimiter(rate), service="confluence"
         )
+        deployment = target.get("deployment")
         return cls(
             client,
             str(target.get("space")),
             parent_page=target.get("parent_page"),
             runner=runner,
+            deployment=str(deployment) if deployment else None,
+        )
+
+    # -- deployment ------------------------------------------------------------------------
+
+    @property
+    def cloud(self) -> bool:
+        """True when the site is Confluence Cloud (v2), False for Data Center (v1)."""
+        if self.deployment is None:
+            self.deployment = self._detect()
+        return self.deployment == "cloud"
+
+    def _remember(self, state: SyncState) -> None:
+        """Use the deployment the state remembers, else detect it once and remember it."""
+        if self.configured_deployment is None:
+            if self.deployment is None:
+                known = state.containers.get(DEPLOYMENT_KEY)
+                self.deployment = known if known in DEPLOYMENTS else None
+            if self.deployment is None:
+                self.deployment = self._detect()
+        if state.containers.get(DEPLOYMENT_KEY) != self.deployment and self.deployment:
+            state.containers[DEPLOYMENT_KEY] = self.deployment
+
+    def _detect(self) -> str:
+        """One probe: ``GET {url}/api/v2/spaces?keys=SPACE`` answers on Cloud; Data Center
+        (which has no v2) answers 404."""
+        try:
+            data = self._get("detect the deployment (v2 space lookup)", f"{V2}/spaces",
+                             keys=self.space, limit=1)
+        except RemoteError as exc:
+            if exc.status == 404:
+                return "datacenter"
+            raise
+        results = (data or {}).get("results") if isinstance(data, dict) else None
+        if isinstance(results, list) and results and isinstance(results[0], dict):
+            self._space_v2 = results[0]
+        return "cloud"
+
+    # -- v2 helpers ------------------------------------------------------------------------
+
+    def _v2_list(self, describe: str, path: str, **params: Any) -> list[dict[str, Any]]:
+        """Every result of a v2 listing, following the cursor in ``_links.next``."""
+        params.setdefault("limit", V2_LIMIT)
+        results: list[dict[str, Any]] = []
+        guard = PageGuard("confluence", describe)
+        while True:
+            data = self._get(describe, path, **params)
+            batch = data.get("results") if isinstance(data, dict) else None
+            if not isinstance(batch, list) or not all(isinstance(r, dict) for r in batch):
+                raise RemoteError(f"confluence: {describe}: unexpected answer from "
+                                  f"{self.client.url} (not a v2 listing); nothing was changed")
+            results.extend(batch)
+            next_link = (data.get("_links") or {}).get("next")
+            if not batch or not next_link:
+                return results
+            cursor = dict(parse_qsl(urlsplit(str(next_link)).query)).get("cursor", "")
+            guard.next(cursor)
+            params["cursor"] = cursor
+
+    def _space(self) -> dict[str, Any]:
+        """The space as v2 answers it (``id``, ``key``, ``homepageId``); one request, once."""
+        if self._space_v2 is None:
+            try:
+                found = self._v2_list(f"read space {self.space!r}", f"{V2}/spaces",
+                                      keys=self.space)
+            except RemoteError as exc:
+                raise self._not_found(exc, f"space {self.space!r}") from None
+            match = [s for s in found if s.get("key") == self.space]
+            if not match:
+                missing = RemoteError(f"confluence: space {self.space!r} not found (404)")
+                raise self._not_found(missing, f"space {self.space!r}")
+            self._space_v2 = match[0]
+        return self._space_v2
+
+    def _space_id(self) -> str:
+        return str(self._space().get("id"))
+
+    def _v2_page(self, page_id: str, describe: str, **params: Any) -> dict[str, Any]:
+        """``GET api/v2/pages/{id}`` as the v1-shaped content the rest of the adapter
+        reads."""
+        page = self._get(describe, f"{V2}/pages/{page_id}", **params) or {}
+        return self._content(page)
+
+    def _content(self, page: Mapping[str, Any], key: str | None = None) -> dict[str, Any]:
+        """A v2 page in the shape of a v1 content object (id, title, status, version,
+        body.storage, metadata.properties, _links) plus ``parentId`` and ``spaceId``."""
+        out: dict[str, Any] = {
+            "id": str(page.get("id", "")),
+            "title": page.get("title", ""),
+            "status": page.get("status", "current"),
+            "version": page.get("version") or {},
+            "parentId": page.get("parentId"),
+            "spaceId": page.get("spaceId"),
+            "_links": dict(page.get("_links") or {}),
+        }
+        storage = ((page.get("body") or {}).get("storage") or {})
+        if "value" in storage:
+            out["body"] = {"storage": {"value": storage["value"]}}
+        props: dict[str, Any] = dict((page.get("metadata") or {}).get("properties") or {})
+        for prop in ((page.get("properties") or {}).get("results") or []):
+            if isinstance(prop, dict) and prop.get("key"):
+                props[str(prop["key"])] = prop
+        if key is not None:
+            props[PROPERTY_KEY] = {"key": PROPERTY_KEY, "value": {"key": key}}
+        if props:
+            out["metadata"] = {"properties": props}
+        return out
+
+    def _v2_key_of(self, page_id: str) -> str | None:
+        """The ``prodops-sync`` key of a page, read through v2 (one request)."""
+        props = self._v2_list("read page key", f"{V2}/pages/{page_id}/properties",
+                              key=PROPERTY_KEY)
+        return _key_of({"metadata": {"properties": {str(p.get("key")): p for p in props}}})
+
+    def _add_label(self, page_id: str, label: str) -> None:
+        # v1: Cloud's v2 API has no label writes.
+        self._call(
+            f"label page {page_id}",
+            lambda: self.client.post(f"{API}/content/{page_id}/label",
+                                     data=cast(Any, [{"prefix": "global", "name": label}])),
+            write=True,
         )
 
     # -- requests -------------------------------------------------------------------------
@@ -312,6 +496,7 @@ class ConfluenceRemote(HttpRemote):
         }
 
     def prepare(self, state: SyncState, kinds: Sequence[KindSpec], *, create: bool) -> None:
+        self._remember(state)
         groups = collections(kinds)
         records = [c for c, members in groups.items() if _is_record_collection(members)]
         # Free pages live in a tree under a plain page of their own ("Pages").
@@ -338,27 +523,37 @@ class ConfluenceRemote(HttpRemote):
         """The parent page's id: the configured one (checked), or the space home page."""
         if self.parent_page:
             try:
-                page = self._get(
-                    f"read parent page {self.parent_page}",
-                    f"{API}/content/{self.parent_page}",
-                    expand="space",
-                )
+                if self.cloud:
+                    page = self._v2_page(self.parent_page, f"read parent page {self.parent_page}")
+                    space = self.space if str(page.get("spaceId")) == self._space_id() \
+                        else f"(id {page.get('spaceId')})"
+                else:
+                    page = self._get(
+                        f"read parent page {self.parent_page}",
+                        f"{API}/content/{self.parent_page}",
+                        expand="space",
+                    ) or {}
+                    space = str((page.get("space") or {}).get("key") or "")
             except RemoteError as exc:
                 raise self._not_found(exc, f"parent_page {self.parent_page!r}") from None
-            space = ((page or {}).get("space") or {}).get("key")
             if space and space != self.space:
                 raise RemoteError(
                     f"confluence: parent_page {self.parent_page} is in space {space!r}, not in "
                     f"space {self.space!r}"
                 )
             return str(page["id"])
-        try:
-            space = self._get(
-                f"read space {self.space!r}", f"{API}/space/{self.space}", expand="homepage"
-            )
-        except RemoteError as exc:
-            raise self._not_found(exc, f"space {self.space!r}") from None
-        home = (space or {}).get("homepage") or {}
+        if self.cloud:
+            home_id = self._space().get("homepageId")
+            home = {"id": home_id} if home_id else {}
+        else:
+            try:
+                space = self._get(
+                    f"read space {self.space!r}", f"{API}/space/{self.space}",
+                    expand="homepage",
+                )
+            except RemoteError as exc:
+                raise self._not_found(exc, f"space {self.space!r}") from None
+            home = (space or {}).get("homepage") or {}
         if not home.get("id"):
             raise RemoteError(
                 f"confluence: space {self.space!r} has no home page; set parent_page in the "
@@ -374,13 +569,14 @@ class ConfluenceRemote(HttpRemote):
         if "(404)" not in str(exc):  # the runner's 404 hint (see _hints): the only case here
             return exc
         url = str(self.client.url).rstrip("/")
+        spaces = f"{V2}/spaces" if self.deployment == "cloud" else f"{API}/space"
         try:
-            listing = self._get("list spaces", f"{API}/space", limit=100)
+            listing = self._get("list spaces", spaces, limit=100)
         except RemoteError as probe:
             if "(404)" not in str(probe):
                 return exc
             return RemoteError(
-                f"confluence: {url}/{API}/space answers 404 too, so url is not a Confluence REST "
+                f"confluence: {url}/{spaces} answers 404 too, so url is not a Confluence REST "
                 f"API (not the space): check url in the configuration (Cloud: "
                 f"https://SITE.atlassian.net/wiki; Data Center: https://HOST[/context])"
             )
@@ -403,7 +599,13 @@ class ConfluenceRemote(HttpRemote):
 
     def _find_collection_pages(self, root: str, titles: Sequence[str]) -> dict[str, str]:
         """Existing collection pages under the parent (a lost state file must not duplicate
-        them): title -> page id. One request."""
+        them): title -> page id. One request (Cloud: the v2 children of the parent, 250 a
+        page)."""
+        if self.cloud:
+            wanted = set(titles)
+            children = self._v2_list("list child pages", f"{V2}/pages/{root}/children")
+            return {str(c["title"]): str(c["id"]) for c in children
+                    if c.get("title") in wanted and c.get("id")}
         quoted = ", ".join(_cql_string(t) for t in titles)
         cql = f"space = {_cql_string(self.space)} and parent = {root} and type = page and " \
               f"title in ({quoted})"
@@ -427,6 +629,16 @@ class ConfluenceRemote(HttpRemote):
     def _create_container_page(self, title: str, storage: str, root: str) -> str:
         """Create the container page ``title`` under ``root``; a retry after a lost answer
         looks for it first."""
+        if self.cloud:
+            space_id = self._space_id()
+            created = self._call(
+                f"create page {title!r}",
+                lambda: self.client.post(f"{V2}/pages", data=_v2_create_body(
+                    space_id, title, storage, root)),
+                write=True,
+                before_retry=lambda: self._find_collection_pages(root, [title]).get(title),
+            )
+            return str(created) if isinstance(created, str) else str(created["id"])
         body = {
             "type": "page",
             "title": title,
@@ -445,7 +657,8 @@ class ConfluenceRemote(HttpRemote):
     # -- listing ---------------------------------------------------------------------------
 
     def _search(self, cql: str, expand: str) -> list[dict[str, Any]]:
-        """Every result of a CQL content search, page by page (start/limit or cursor)."""
+        """Every result of a CQL content search, page by page (start/limit or cursor).
+        v1 on Cloud too: v2 has no CQL search (nor properties expanded in a listing)."""
         params: dict[str, Any] = {"cql": cql, "expand": expand, "limit": SEARCH_LIMIT}
         results: list[dict[str, Any]] = []
         guard = PageGuard("confluence", "search pages")
@@ -476,6 +689,8 @@ class ConfluenceRemote(HttpRemote):
 
     def list_entries(self, state: SyncState, kinds: Sequence[KindSpec]) -> list[RemoteEntry]:
         root = state.containers.get(ROOT_COLLECTION)
+        if root:
+            self._remember(state)
         if not root:
             return []
         groups = collections(kinds)
@@ -552,17 +767,24 @@ class ConfluenceRemote(HttpRemote):
                 continue
             where = "parent page" if page_id == root else f"{collection!r} page"
             try:
-                page = self._get(
-                    f"read {where}", f"{API}/content/{page_id}", expand="ancestors,space"
-                ) or {}
+                if self.cloud:
+                    page = self._v2_page(page_id, f"read {where}")
+                    ancestors = {str(a.get("id")) for a in self._v2_list(
+                        f"read the ancestors of the {where}", f"{V2}/pages/{page_id}/ancestors")}
+                    space = self.space if str(page.get("spaceId")) == self._space_id() \
+                        else str(page.get("spaceId"))
+                else:
+                    page = self._get(
+                        f"read {where}", f"{API}/content/{page_id}", expand="ancestors,space"
+                    ) or {}
+                    space = str((page.get("space") or {}).get("key", self.space))
+                    ancestors = {str(a.get("id")) for a in page.get("ancestors") or []}
             except RemoteError as exc:
                 if exc.status == 404:
                     raise ContainerGone(
                         f"the {where} {page_id} recorded in the state is gone or in the trash"
                     ) from None
                 raise
-            space = str((page.get("space") or {}).get("key", self.space))
-            ancestors = {str(a.get("id")) for a in page.get("ancestors") or []}
             if space != self.space or (page_id != root and root not in ancestors):
                 raise ContainerGone(
                     f"the {where} {page_id} recorded in the state is no longer under page "
@@ -638,11 +860,15 @@ class ConfluenceRemote(HttpRemote):
         self.titles.pages[key] = title
 
     def fetch(self, entry: RemoteEntry, key: str, resolver: LinkResolver) -> Document:
-        content = self._get(
-            f"read page {entry.title!r}",
-            f"{API}/content/{entry.remote_id}",
-            expand="body.storage,version",
-        )
+        if self.cloud:
+            content = self._v2_page(entry.remote_id, f"read page {entry.title!r}",
+                                    **{"body-format": "storage"})
+        else:
+            content = self._get(
+                f"read page {entry.title!r}",
+                f"{API}/content/{entry.remote_id}",
+                expand="body.storage,version",
+            )
         kind = active()[entry.kind]
         title = str(content.get("title", entry.title))
         self._claim(entry.remote_id, key, title)
@@ -702,15 +928,25 @@ class ConfluenceRemote(HttpRemote):
         except StorageFormatError as exc:
             raise RemoteError(f"confluence: {doc.key}: {exc}") from None
 
-    def _find_own(self, title: str, key: str) -> dict[str, Any] | None:
-        """The page titled ``title`` if it carries ``key`` (a create that landed although
-        its answer was lost)."""
+    def _find_own(self, title: str, key: str, status: str = "current") -> dict[str, Any] | None:
+        """The page titled ``title`` (``status``: current or trashed) if it carries ``key``
+        (a create that landed although its answer was lost; a page of the document in the
+        trash)."""
+        if self.cloud:
+            pages = self._v2_list("look up page by title", f"{V2}/pages",
+                                  **{"space-id": self._space_id(), "title": title,
+                                     "status": status})
+            for page in pages:
+                if page.get("title") == title and self._v2_key_of(str(page["id"])) == key:
+                    return self._content(page, key)
+            return None
         data = self._get(
             "look up page by title",
             f"{API}/content",
             spaceKey=self.space,
             title=title,
             type="page",
+            status=status,
             expand=LIST_EXPAND,
         ) or {}
         for content in data.get("results") or []:
@@ -718,6 +954,30 @@ class ConfluenceRemote(HttpRemote):
                 found: dict[str, Any] = content
                 return found
         return None
+
+    def _find_unkeyed(self, title: str, container: str) -> dict[str, Any] | None:
+        """Cloud: the page titled ``title`` under ``container`` that has no key yet (a v2
+        create that landed although its answer was lost, before its key was stored)."""
+        pages = self._v2_list("look up page by title", f"{V2}/pages",
+                              **{"space-id": self._space_id(), "title": title})
+        for page in pages:
+            if page.get("title") == title and str(page.get("parentId")) == container \
+                    and self._v2_key_of(str(page["id"])) is None:
+                return self._content(page)
+        return None
+
+    def _restore_own(
+        self, title: str, doc: Document, resolver: LinkResolver
+    ) -> RemoteEntry | None:
+        """The document's own page, if it is in the trash holding ``title`` (archived, then
+        added again): restored and updated, instead of a new page under another title."""
+        trashed = self._find_own(title, doc.key, status="trashed")
+        if trashed is None:
+            return None
+        entry = self.restore(str(trashed["id"]), doc)
+        if entry is None:
+            return None
+        return self.update(entry, doc, None, resolver)
 
     def create(self, doc: Document, state: SyncState, resolver: LinkResolver) -> RemoteEntry:
         kind = active()[doc.kind]
@@ -740,6 +1000,10 @@ class ConfluenceRemote(HttpRemote):
                         entry.existing = True
                         self._parents[entry.remote_id] = container
                         return entry
+                # The trash counts too: the document's own trashed page comes back.
+                restored = self._restore_own(title, doc, resolver)
+                if restored is not None:
+                    return restored
                 # Another page in the space (outside the playbook) has this title.
                 self._title_taken(title, doc)
                 continue
@@ -753,7 +1017,10 @@ class ConfluenceRemote(HttpRemote):
     def _post_page(
         self, doc: Document, title: str, storage: str, container: str
     ) -> dict[str, Any]:
-        """One create request; the identity key is set atomically with the page."""
+        """One create request; the identity key is set atomically with the page (Cloud:
+        a v2 create, then the key property and the label)."""
+        if self.cloud:
+            return self._post_page_v2(doc, title, storage, container)
         body = {
             "type": "page",
             "title": title,
@@ -771,6 +1038,26 @@ class ConfluenceRemote(HttpRemote):
             write=True,
             before_retry=lambda: self._find_own(title, doc.key),
         )
+        return content
+
+    def _post_page_v2(
+        self, doc: Document, title: str, storage: str, container: str
+    ) -> dict[str, Any]:
+        """``POST api/v2/pages`` (the current editor), then the key and the label. A retry
+        after a lost answer looks for the page first, keyed or not yet keyed."""
+        space_id = self._space_id()
+        page = self._call(
+            f"create page {title!r}",
+            lambda: self.client.post(f"{V2}/pages", data=_v2_create_body(
+                space_id, title, storage, container)),
+            write=True,
+            before_retry=lambda: self._find_own(title, doc.key)
+            or self._find_unkeyed(title, container),
+        )
+        content = self._content(page)
+        if _key_of(content) != doc.key:
+            self._store_key_on(str(content["id"]), title, doc.key)
+        self._add_label(str(content["id"]), collection_label(doc.kind))
         return content
 
     def _title_taken(self, title: str, doc: Document) -> None:
@@ -855,6 +1142,8 @@ class ConfluenceRemote(HttpRemote):
     ) -> dict[str, Any]:
         number = int(entry.marker) + 1
         message = _version_message(storage, title)
+        if self.cloud:
+            return self._put_v2(entry, title, storage, container, number, message)
         body: dict[str, Any] = {
             "id": entry.remote_id,
             "type": "page",
@@ -885,9 +1174,47 @@ class ConfluenceRemote(HttpRemote):
         )
         return result
 
+    def _put_v2(
+        self, entry: RemoteEntry, title: str, storage: str, container: str | None,
+        number: int, message: str,
+    ) -> dict[str, Any]:
+        """``PUT api/v2/pages/{id}`` with the next version (and ``parentId`` to move a page a
+        wiki user moved back under its collection page)."""
+        body: dict[str, Any] = {
+            "id": entry.remote_id,
+            "status": "current",
+            "title": title,
+            "body": {"representation": "storage", "value": storage},
+            "version": {"number": number, "message": message},
+        }
+        if container and self._parents.get(entry.remote_id, container) != container:
+            body["parentId"] = container
+
+        def landed() -> dict[str, Any] | None:
+            page = self._v2_page(entry.remote_id, f"read page {entry.title!r}")
+            version = page.get("version") or {}
+            if version.get("number") == number and version.get("message") == message:
+                return page
+            return None
+
+        result = self._call(
+            f"update page {entry.title!r}",
+            lambda: self.client.put(f"{V2}/pages/{entry.remote_id}", data=body),
+            write=True,
+            before_retry=landed,
+        )
+        return self._content(result)
+
     def _store_key(self, entry: RemoteEntry, key: str) -> None:
         """Set the ``prodops-sync`` property of a page to ``key`` (create or replace)."""
-        path = f"{API}/content/{entry.remote_id}/property"
+        self._store_key_on(entry.remote_id, entry.title, key)
+
+    def _store_key_on(self, page_id: str, title: str, key: str) -> None:
+        """Set the ``prodops-sync`` property of page ``page_id`` (create or replace)."""
+        if self.cloud:
+            self._store_key_v2(page_id, title, key)
+            return
+        path = f"{API}/content/{page_id}/property"
         value = {"key": key}
 
         def post() -> bool:
@@ -899,17 +1226,51 @@ class ConfluenceRemote(HttpRemote):
                 raise
             return True
 
-        if self._call(f"store key on {entry.title!r}", post, write=True):
+        if self._call(f"store key on {title!r}", post, write=True):
             return
         # The property exists (a copied page carries its original's key): replace it.
-        prop = self._get(f"read key of {entry.title!r}", f"{path}/{PROPERTY_KEY}") or {}
+        prop = self._get(f"read key of {title!r}", f"{path}/{PROPERTY_KEY}") or {}
         if prop.get("value") == value:
             return  # an earlier attempt landed
         number = int((prop.get("version") or {}).get("number", 0)) + 1
         self._call(
-            f"store key on {entry.title!r}",
+            f"store key on {title!r}",
             lambda: self.client.put(
                 f"{path}/{PROPERTY_KEY}",
+                data={"key": PROPERTY_KEY, "value": value, "version": {"number": number}},
+            ),
+            write=True,
+        )
+
+    def _store_key_v2(self, page_id: str, title: str, key: str) -> None:
+        """``POST api/v2/pages/{id}/properties``; when the property exists, ``PUT
+        .../properties/{property-id}`` with its next version."""
+        path = f"{V2}/pages/{page_id}/properties"
+        value = {"key": key}
+
+        def post() -> bool:
+            try:
+                self.client.post(path, data={"key": PROPERTY_KEY, "value": value})
+            except requests.HTTPError as exc:
+                if _status_of(exc) in (400, 409):
+                    return False  # it exists already
+                raise
+            return True
+
+        if self._call(f"store key on {title!r}", post, write=True):
+            return
+        found = self._v2_list(f"read key of {title!r}", path, key=PROPERTY_KEY)
+        prop = found[0] if found else {}
+        if prop.get("value") == value:
+            return  # an earlier attempt landed
+        if not prop.get("id"):
+            raise RemoteError(f"confluence: store key on {title!r}: the property could be "
+                              "neither created nor found")
+        number = int((prop.get("version") or {}).get("number", 0)) + 1
+        self._call(
+            f"store key on {title!r}",
+            lambda: self.client.put(
+                f"{path}/{prop['id']}",
                 data={"key": PROPERTY_KEY, "value": value, "version": {"number": number}},
             ),
             write=True,
@@ -926,6 +1287,7 @@ class ConfluenceRemote(HttpRemote):
         if entry is None:
             raise RemoteError("confluence: attachments need their page to exist first")
         page = entry.remote_id
+        # v1: Cloud's v2 API has no attachment upload.
         answer = self._call(
             f"upload attachment {filename}",
             lambda: self.client.put(
@@ -962,6 +1324,8 @@ class ConfluenceRemote(HttpRemote):
         as Confluence restores from the trash), back under its collection page."""
         kind = active()[doc.kind]
         container = self.containers.get(kind.collection)
+        if self.cloud:
+            return self._restore_v2(remote_id, doc, container)
         try:
             page = self._get(
                 f"read trashed page {remote_id}", f"{API}/content/{remote_id}",
@@ -1000,10 +1364,56 @@ class ConfluenceRemote(HttpRemote):
         entry.key = _key_of(page) or ""
         return entry
 
+    def _restore_v2(
+        self, remote_id: str, doc: Document, container: str | None
+    ) -> RemoteEntry | None:
+        """``PUT api/v2/pages/{id}`` with ``status: current`` and the next version: v2
+        restores the page as it was (to its old parent); the update that follows moves it
+        back under its collection page and writes the document."""
+        try:
+            page = self._v2_page(remote_id, f"read trashed page {remote_id}", status="trashed",
+                                 **{"body-format": "storage", "include-properties": "true"})
+        except RemoteError as exc:
+            if exc.status == 404:
+                return None  # not in the trash (purged, or restored and deleted again)
+            raise
+        if _key_of(page) not in (doc.key, None) or not container:
+            return None
+        number = int((page.get("version") or {}).get("number", 0)) + 1
+        body = {
+            "id": remote_id,
+            "status": "current",
+            "title": str(page.get("title", doc.title)),
+            "body": {"representation": "storage",
+                     "value": str(((page.get("body") or {}).get("storage") or {})
+                                  .get("value", ""))},
+            "version": {"number": number, "message": VERSION_MESSAGE},
+        }
+        try:
+            answer = self._call(
+                f"restore {doc.title!r} from the trash",
+                lambda: self.client.put(f"{V2}/pages/{remote_id}", data=body),
+                write=True,
+            )
+        except HttpFailure as exc:
+            if is_title_clash(exc.status, exc.detail):
+                return None  # its title went to another page meanwhile: create anew
+            raise
+        content = self._content(answer)
+        title = str(content.get("title", doc.title))
+        self._claim(remote_id, doc.key, title)
+        self._parents[remote_id] = str(content.get("parentId") or "")
+        entry = self._written_entry(content, doc, title)
+        entry.key = _key_of(page) or ""
+        return entry
+
     def archive(self, entry: RemoteEntry) -> None:
+        path = f"{V2}/pages/{entry.remote_id}" if self.cloud else \
+            f"{API}/content/{entry.remote_id}"
+
         def send() -> Any:
             try:
-                return self.client.delete(f"{API}/content/{entry.remote_id}")
+                return self.client.delete(path)
             except requests.HTTPError as exc:
                 if _status_of(exc) == 404:
                     return None  # already in the trash (a retried delete that had landed)
@@ -1014,6 +1424,9 @@ class ConfluenceRemote(HttpRemote):
     def adopt(self, entry: RemoteEntry, key: str) -> RemoteEntry:
         self._store_key(entry, key)
         kind = active()[entry.kind]
+        if self.cloud and kind.is_record:
+            # A v2 create whose key or label write failed is adopted here: label it too.
+            self._add_label(entry.remote_id, collection_label(kind.name))
         page_title = self._unkeyed.get(entry.remote_id) or entry.title
         self._claim(entry.remote_id, key, page_title)
         return RemoteEntry(
@@ -1024,6 +1437,17 @@ class ConfluenceRemote(HttpRemote):
             marker=entry.marker,
             url=entry.url,
         )
+
+
+def _v2_create_body(space_id: str, title: str, storage: str, parent: str) -> dict[str, Any]:
+    """A v2 ``POST /pages`` body: a published page in the storage representation."""
+    return {
+        "spaceId": space_id,
+        "status": "current",
+        "title": title,
+        "parentId": parent,
+        "body": {"representation": "storage", "value": storage},
+    }
 
 
 def _is_record_collection(members: Sequence[KindSpec]) -> bool:

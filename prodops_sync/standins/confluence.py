@@ -1,8 +1,18 @@
-"""The Confluence stand-in: the v1 REST content API (Cloud ``/wiki/rest/api`` and Data Center
-``/rest/api``) as atlassian-python-api's classic client uses it.
+"""The Confluence stand-in, in two flavours (``flavor=``):
 
-Content ids are numeric strings; every page keeps its version history; titles are unique per
-space; storage bodies must be well-formed XHTML.
+* ``cloud`` (the default): Confluence Cloud at ``{root}/wiki``: the v2 REST API under
+  ``/wiki/api/v2`` (:mod:`.confluence_v2`) and what is left of v1 under ``/wiki/rest/api``:
+  CQL search, labels and attachments. The v1 page endpoints Atlassian removed on Cloud
+  (``/content``, ``/content/{id}``, its children, descendants, properties, versions and
+  history, ``/space``) answer ``410 Gone`` in the v1 error shape, so a client that still
+  sends one fails loudly (and :meth:`ConfluenceStandin.v1_page_requests` counts them).
+* ``datacenter``: Confluence Data Center at ``{root}``: the v1 REST API under ``/rest/api``
+  only (v2 paths are 404, as on a real Data Center).
+
+``url`` is the site URL a client is configured with (``.../wiki`` on cloud). Content ids are
+numeric strings; every page keeps its version history; titles are unique per space,
+trashed pages included; a trashed page cannot be changed, only restored; storage bodies
+must be well-formed XHTML.
 """
 
 from __future__ import annotations
@@ -10,6 +20,7 @@ from __future__ import annotations
 import base64
 import json
 import re
+import threading
 from datetime import UTC, datetime
 from typing import Any
 from urllib.parse import urlencode
@@ -21,12 +32,29 @@ from prodops_sync.standins.clock import Clock
 from prodops_sync.standins.confluence_cql import CqlError, parse
 from prodops_sync.standins.confluence_files import ConfluenceFiles
 from prodops_sync.standins.confluence_storage import StorageFormatError, check_storage
-from prodops_sync.standins.server import ApiError, Reply, Route, StandinServer
+from prodops_sync.standins.confluence_v2 import ConfluenceV2, v2_error
+from prodops_sync.standins.requestlog import LoggedRequest
+from prodops_sync.standins.server import (
+    ApiError,
+    Reply,
+    Route,
+    StandinServer,
+    display_template,
+)
 
 MAX_LIMIT = 200
 MAX_PROPERTY_CHARS = 32768
 MAX_TITLE = 255
-PREFIXES = ("", "/wiki")
+FLAVORS = ("cloud", "datacenter")
+CLOUD_CONTEXT = "/wiki"
+V1_GONE_ON_CLOUD = frozenset({
+    "list_content", "create_content", "get_content", "update_content", "delete_content",
+    "get_history", "list_versions", "get_child_map", "get_children", "get_descendants",
+    "list_attachments", "list_properties", "create_property", "get_property",
+    "update_property", "delete_property", "list_spaces", "get_space",
+})
+"""v1 handlers answered with 410 on cloud: pages, spaces and their parts have v2
+equivalents there. CQL search, label writes and attachment uploads stay on v1."""
 
 
 def conf_error(status: int, message: str, reason: str) -> ApiError:
@@ -64,7 +92,7 @@ def iso(epoch: float) -> str:
     return moment.strftime("%Y-%m-%dT%H:%M:%S.") + f"{moment.microsecond // 1000:03d}Z"
 
 
-class ConfluenceStandin(ConfluenceFiles, StandinServer):
+class ConfluenceStandin(ConfluenceFiles, ConfluenceV2, StandinServer):
     """A local Confluence. See docs/standins.md for what it implements."""
 
     name = "confluence"
@@ -81,7 +109,12 @@ class ConfluenceStandin(ConfluenceFiles, StandinServer):
         rate: float | None = None,
         burst: float | None = None,
         clock: Clock | None = None,
+        flavor: str = "cloud",
     ) -> None:
+        if flavor not in FLAVORS:
+            raise ValueError(f"flavor must be one of {', '.join(FLAVORS)}, not {flavor!r}")
+        self.flavor = flavor
+        self._local = threading.local()
         self.space_key = space
         self._space_name = space_name or f"{space} playground"
         self.state: dict[str, Any] = {}
@@ -185,15 +218,28 @@ class ConfluenceStandin(ConfluenceFiles, StandinServer):
             }
         )
 
-    def title_taken(self, space: str, title: str, except_id: str | None = None) -> bool:
-        """True if another current page in ``space`` has ``title``."""
+    def title_taken(
+        self, space: str, title: str, except_id: str | None = None, *, trashed: bool = True
+    ) -> bool:
+        """True if another page in ``space`` has ``title``: titles are unique per space
+        including the trash (``trashed=False`` looks at current pages only)."""
+        statuses = ("current", "trashed") if trashed else ("current",)
         return any(
             c["space"] == space
             and c["title"] == title
-            and c["status"] == "current"
+            and c["status"] in statuses
             and c["id"] != except_id
             for c in self.state["contents"].values()
         )
+
+    def restore_parent(self, record: dict[str, Any]) -> str | None:
+        """Where a restored page goes: its old parent if that is still a current page,
+        else the space home page."""
+        parent = self.state["contents"].get(record["parent"] or "")
+        if parent is not None and parent["status"] == "current":
+            return str(parent["id"])
+        home = self.state["spaces"][record["space"]]["homepage"]
+        return None if home == record["id"] else str(home)
 
     def title_error(self, space: str, title: str) -> ApiError:
         """Confluence's answer for a duplicate title."""
@@ -247,12 +293,59 @@ class ConfluenceStandin(ConfluenceFiles, StandinServer):
         ]
 
     def url_rules(self) -> list[Rule]:
-        """Each endpoint under both the Data Center and the Cloud (``/wiki``) prefix."""
-        return [
-            Rule(p + r.template, endpoint=r, methods=[r.method])
-            for r in self.routes()
-            for p in PREFIXES
-        ]
+        """Data Center: v1 at the root. Cloud: v1 under ``/wiki`` with its page endpoints
+        gone (410), and v2 under ``/wiki/api/v2``."""
+        if self.flavor == "datacenter":
+            return [Rule(r.template, endpoint=r, methods=[r.method]) for r in self.routes()]
+        rules = []
+        for r in self.routes():
+            if r.handler in V1_GONE_ON_CLOUD:
+                r = Route(r.template, r.method, "v1_gone", r.write)
+            rules.append(Rule(CLOUD_CONTEXT + r.template, endpoint=r, methods=[r.method]))
+        rules += [Rule(CLOUD_CONTEXT + r.template, endpoint=r, methods=[r.method])
+                  for r in self.v2_routes()]
+        return rules
+
+    def v1_gone(self, request: Request, **_: Any) -> Reply:
+        """Cloud's answer to a v1 endpoint it removed in favour of v2."""
+        raise conf_error(
+            410,
+            "This v1 REST API endpoint has been removed from Confluence Cloud; use the v2 "
+            "REST API (/wiki/api/v2) instead",
+            "Gone",
+        )
+
+    def v1_page_endpoints(self) -> set[str]:
+        """The request-log endpoints (``"GET /rest/api/content/{cid}"``) of the v1 page
+        API that cloud answers with 410."""
+        return {f"{r.method} {display_template(r.template)}" for r in self.routes()
+                if r.handler in V1_GONE_ON_CLOUD}
+
+    def v1_page_requests(self) -> list[LoggedRequest]:
+        """Every logged request to a v1 page endpoint (see :meth:`v1_page_endpoints`)."""
+        gone = self.v1_page_endpoints()
+        return [e for e in self.request_log if e.endpoint in gone]
+
+    @property
+    def root_url(self) -> str:
+        """``http://127.0.0.1:PORT``: where the server listens."""
+        host = f"[{self.host}]" if ":" in self.host else self.host
+        return f"http://{host}:{self.port}"
+
+    @property
+    def url(self) -> str:
+        """The site URL a client is configured with: ``{root}/wiki`` on cloud, the root on
+        Data Center (valid after :meth:`start`)."""
+        return self.root_url + (CLOUD_CONTEXT if self.flavor == "cloud" else "")
+
+    def wsgi_app(self, environ: dict[str, Any], start_response: Any) -> Any:
+        # Errors raised before a handler runs (faults, rate limit) take the shape of the
+        # API the request was for.
+        self._local.v2 = "/api/v2/" in str(environ.get("PATH_INFO", ""))
+        return super().wsgi_app(environ, start_response)
+
+    def _v2_request(self) -> bool:
+        return self.flavor == "cloud" and bool(getattr(self._local, "v2", False))
 
     def _user_name(self, request: Request) -> str:
         header = request.headers.get("Authorization", "")
@@ -280,26 +373,36 @@ class ConfluenceStandin(ConfluenceFiles, StandinServer):
         elif header.startswith("Bearer "):
             secret = header[7:].strip()
         if not secret or (self.token is not None and secret != self.token):
-            err = conf_error(
+            err = self._error(
                 401, "Client must be authenticated to access this resource.", "Unauthorized"
             )
             err.reply.headers["WWW-Authenticate"] = 'Basic realm="Protected"'
             raise err
 
+    def _error(self, status: int, message: str, reason: str) -> ApiError:
+        """An error in the shape of the API the current request is for (v1 or v2)."""
+        if self._v2_request():
+            return v2_error(status, message)
+        return conf_error(status, message, reason)
+
     def not_found_error(self, request: Request) -> ApiError:
-        return conf_error(404, f"null for uri: {request.url}", "Not Found")
+        return self._error(404, f"null for uri: {request.url}", "Not Found")
 
     def rate_limited_error(self, retry_after: str) -> ApiError:
-        err = conf_error(429, "Rate limit exceeded.", "Too Many Requests")
+        err = self._error(429, "Rate limit exceeded.", "Too Many Requests")
         err.reply.headers["Retry-After"] = retry_after
         return err
 
     def server_error(self, status: int) -> ApiError:
         reasons = {500: "Internal Server Error", 502: "Bad Gateway", 503: "Service Unavailable"}
-        return conf_error(status, "Injected server error", reasons.get(status, "Error"))
+        return self._error(status, "Injected server error", reasons.get(status, "Error"))
 
     def client_error(self, status: int, message: str) -> ApiError:
-        return conf_error(status, message, "Bad Request")
+        return self._error(status, message, "Bad Request")
+
+    def conflict_error(self) -> ApiError:
+        return self._error(409, "Version must be incremented on update (injected conflict)",
+                           "Conflict")
 
     def endless_page(self, body: dict[str, Any], request: Request) -> dict[str, Any]:
         if "results" not in body or not isinstance(body.get("_links"), dict):
@@ -323,10 +426,10 @@ class ConfluenceStandin(ConfluenceFiles, StandinServer):
         return body
 
     def _context(self, request: Request) -> str:
-        return "/wiki" if request.path.startswith("/wiki/") else ""
+        return CLOUD_CONTEXT if self.flavor == "cloud" else ""
 
     def _base(self, request: Request) -> str:
-        return self.url + self._context(request)
+        return self.root_url + self._context(request)
 
     def _record(self, cid: str, status: str = "current") -> dict[str, Any]:
         record = self.state["contents"].get(cid)
@@ -655,6 +758,8 @@ class ConfluenceStandin(ConfluenceFiles, StandinServer):
             )
         if body.get("type", record["type"]) != record["type"]:
             raise bad_request("Content type cannot be changed")
+        if record["status"] == "trashed":
+            return self._restore_v1(request, record, body)
         title = self._title(body.get("title"))
         value = self._storage(body["body"]) if "body" in body else record["body"]
         parent = (
@@ -690,6 +795,29 @@ class ConfluenceStandin(ConfluenceFiles, StandinServer):
         return Reply(
             200, self.render(request, record, {"body.storage", "ancestors"} | self._expand(request))
         )
+
+    def _restore_v1(self, request: Request, record: dict[str, Any], body: dict[str, Any]) -> Reply:
+        """A ``PUT`` on a trashed page: only ``status: current`` (a restore) is allowed, and
+        it cannot change the title or the body at the same time."""
+        cid = record["id"]
+        if body.get("status", "current") != "current":
+            raise bad_request(f"Cannot update trashed content {cid}; restore it first")
+        if body.get("title", record["title"]) != record["title"] or (
+            "body" in body and self._storage(body["body"]) != record["body"]
+        ):
+            raise bad_request(
+                f"Cannot change the title or body of trashed content {cid}: restore it "
+                "first, then update it"
+            )
+        if self.title_taken(record["space"], record["title"], except_id=cid):
+            raise self.title_error(record["space"], record["title"])
+        parent = (self._parent_from(body, record["space"]) if body.get("ancestors")
+                  else self.restore_parent(record))
+        record.update(status="current", parent=parent)
+        version = body.get("version") or {}
+        self.new_version(record, by=self._user_name(request),
+                         message=str(version.get("message", "")))
+        return Reply(200, self.render(request, record, {"ancestors"} | self._expand(request)))
 
     def delete_content(self, request: Request, cid: str) -> Reply:
         """``DELETE /rest/api/content/{id}``: trash; with ``status=trashed``, purge."""

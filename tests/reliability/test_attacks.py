@@ -347,7 +347,7 @@ def test_broken_answer_on_a_read_is_one_clear_line(pushed: World, fault: str) ->
 @pytest.mark.parametrize("fault", ["error200", "truncated"])
 def test_broken_answer_on_a_write_is_never_reported_as_done(pushed: World, fault: str) -> None:
     pushed.edit(RITUAL_FILE, "## ", "## Edited in Git. ")
-    match = "PATCH" if pushed.kind == "notion" else "PUT /rest/api/content/"
+    match = "PATCH" if pushed.kind == "notion" else "PUT /wiki/api/v2/pages/"
     pushed.standin.faults.fail_next(fault, times=50, match=match)
     before = tree(pushed.root.parent)
     result = pushed.run("push")
