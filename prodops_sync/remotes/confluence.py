@@ -446,8 +446,12 @@ class ConfluenceRemote(HttpRemote):
             out["metadata"] = {"properties": props}
         return out
 
-    def _v2_key_of(self, page_id: str) -> str | None:
-        """The ``prodops-sync`` key of a page, read through v2 (one request)."""
+    def _v2_key_of(self, page_id: str, status: str = "current") -> str | None:
+        """The ``prodops-sync`` key of a page, read through v2 (one request; a trashed
+        page's properties come with the page, its properties endpoint answers 404)."""
+        if status != "current":
+            return _key_of(self._v2_page(page_id, "read page key", status=status,
+                                         **{"include-properties": "true"}))
         props = self._v2_list("read page key", f"{V2}/pages/{page_id}/properties",
                               key=PROPERTY_KEY)
         return _key_of({"metadata": {"properties": {str(p.get("key")): p for p in props}}})
@@ -937,7 +941,8 @@ class ConfluenceRemote(HttpRemote):
                                   **{"space-id": self._space_id(), "title": title,
                                      "status": status})
             for page in pages:
-                if page.get("title") == title and self._v2_key_of(str(page["id"])) == key:
+                if page.get("title") == title and \
+                        self._v2_key_of(str(page["id"]), status) == key:
                     return self._content(page, key)
             return None
         data = self._get(
