@@ -88,7 +88,9 @@ def test_notion_exchange_replays_from_cassette(standin_cassette: Recorder) -> No
 
 
 def test_confluence_exchange_replays_from_cassette(standin_cassette: Recorder) -> None:
-    with standin_cassette("confluence_page_roundtrip.yaml", ConfluenceStandin) as url:
+    # A v1 exchange (the cassette's paths are at the root): the Data Center flavour.
+    with standin_cassette("confluence_page_roundtrip.yaml",
+                          lambda: ConfluenceStandin(flavor="datacenter")) as url:
         client = Confluence(url=url, username="ops@example.com", password=CONFLUENCE_PASSWORD)
         result = confluence_scenario(client, "PLAY")
     assert result["version"] == 2 and result["stale_status"] == 409
