@@ -32,6 +32,38 @@ if TYPE_CHECKING:
     from prodops_sync.standins import ConfluenceStandin, NotionStandin
 
 
+# ------------------------------------------------------- contract checks (issue #17)
+@pytest.fixture(scope="session")
+def _contracts() -> Iterator[list[Any]]:
+    """One checker per vendor per test process: every answer an in-process stand-in gives,
+    and every request it accepts, is validated against the vendor client's published types
+    (tests/contracts/; stand-ins run as subprocesses are not observed)."""
+    from prodops_sync.standins.server import StandinServer
+    from tests.contracts.confluence import confluence_contract
+    from tests.contracts.notion import notion_contract
+
+    contracts = [notion_contract(), confluence_contract()]
+    StandinServer.observers.extend(contracts)
+    yield contracts
+    for contract in contracts:
+        StandinServer.observers.remove(contract)
+
+
+@pytest.fixture(autouse=True)
+def _requests_and_answers_fit_the_client_types(
+    request: pytest.FixtureRequest, _contracts: list[Any]
+) -> Iterator[None]:
+    """Fail the test during which a request or an answer broke the vendor's types (tests
+    that hand a stand-in broken content on purpose are marked ``contract_exempt``)."""
+    before = [len(c.violations) for c in _contracts]
+    yield
+    found = [v for c, n in zip(_contracts, before, strict=True) for v in c.violations[n:]]
+    if found and request.node.get_closest_marker("contract_exempt") is None:
+        lines = "\n".join(f"  {v}" for v in dict.fromkeys(map(str, found)))
+        pytest.fail(f"{len(found)} request/answer(s) break the vendor client's types:\n{lines}",
+                    pytrace=False)
+
+
 @pytest.fixture
 def notion_standin() -> Iterator[NotionStandin]:
     """A fresh Notion stand-in (no rate limit) serving on 127.0.0.1."""

@@ -45,7 +45,7 @@ def test_a_wrong_url_path_blames_the_url_not_the_space(
 def test_a_mistyped_space_names_the_close_one(
     confluence_standin: Any, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    url = f"{confluence_standin.url}/wiki"
+    url = confluence_standin.url  # the cloud flavour serves under /wiki
     code, out = _plan(tmp_path, monkeypatch, _confluence(url, space="PLAX"))
     assert code == 1
     assert "space 'PLAX' not found (404)" in out and "(did you mean 'PLAY'?)" in out
@@ -56,7 +56,7 @@ def test_a_mistyped_space_names_the_close_one(
 def test_a_missing_parent_page_names_parent_page(
     confluence_standin: Any, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    url = f"{confluence_standin.url}/wiki"
+    url = confluence_standin.url  # the cloud flavour serves under /wiki
     code, out = _plan(tmp_path, monkeypatch,
                       _confluence(url, extra='    parent_page: "987654321"\n'))
     assert code == 1

@@ -202,3 +202,15 @@ def test_plain_text_code_and_default_background_are_accepted(
         {"paragraph": {"rich_text": [{"text": {"content": "y"}}], "color": "default_background"}},
     ]
     assert len(c.blocks.children.append(page["id"], children=blocks)["results"]) == 2
+
+
+def test_answers_carry_request_id_and_lists_the_survey_link(
+    notion_standin: NotionStandin,
+) -> None:
+    c = _client(notion_standin)
+    page = c.pages.create(parent={"page_id": notion_standin.root_page_id},
+                          properties={"title": {"title": [{"text": {"content": "R"}}]}})
+    listing = c.blocks.children.list(page["id"])
+    assert page["request_id"] and listing["request_id"] != page["request_id"]
+    assert listing["developer_survey"].startswith("https://")
+    assert page["public_url"] is None

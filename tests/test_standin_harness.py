@@ -42,7 +42,7 @@ def make_page(c: Client, standin: NotionStandin, title: str = "Doc") -> str:
     return str(
         c.pages.create(
             parent={"page_id": standin.root_page_id},
-            properties={"title": [{"text": {"content": title}}]},
+            properties={"title": {"title": [{"text": {"content": title}}]}},
         )["id"]
     )
 
@@ -194,7 +194,7 @@ def test_notion_wiki_user_edits_like_a_person(notion_standin: NotionStandin) -> 
 def test_notion_wiki_user_rows_moves_and_archive(notion_standin: NotionStandin) -> None:
     c = notion(notion_standin)
     db = c.databases.create(
-        parent={"page_id": notion_standin.root_page_id},
+        parent={"type": "page_id", "page_id": notion_standin.root_page_id},
         title=[{"text": {"content": "Decisions"}}],
         initial_data_source={"properties": {"Name": {"title": {}}, "State": {"select": {}}}},
     )

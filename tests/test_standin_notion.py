@@ -28,7 +28,7 @@ def client(standin: NotionStandin, **kwargs: Any) -> Client:
 def new_page(c: Client, standin: NotionStandin, title: str = "Doc") -> str:
     page = c.pages.create(
         parent={"page_id": standin.root_page_id},
-        properties={"title": [{"text": {"content": title}}]},
+        properties={"title": {"title": [{"text": {"content": title}}]}},
     )
     return str(page["id"])
 
@@ -146,7 +146,7 @@ def test_child_pages_appear_as_child_page_blocks(notion_standin: NotionStandin) 
     c = client(notion_standin)
     page_id = new_page(c, notion_standin, "Parent")
     child = c.pages.create(
-        parent={"page_id": page_id}, properties={"title": [{"text": {"content": "Kid"}}]}
+        parent={"page_id": page_id}, properties={"title": {"title": [{"text": {"content": "Kid"}}]}}
     )
     listing = all_children(c, page_id)
     assert listing[0]["type"] == "child_page" and listing[0]["id"] == child["id"]

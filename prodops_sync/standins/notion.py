@@ -19,7 +19,7 @@ from typing import Any
 from werkzeug.wrappers import Request
 
 from prodops_sync.standins.clock import Clock
-from prodops_sync.standins.notion_files import MEDIA_TYPES, NotionFiles
+from prodops_sync.standins.notion_files import MAX_SINGLE_PART_BYTES, MEDIA_TYPES, NotionFiles
 from prodops_sync.standins.notion_props import (
     empty_value,
     find_property_name,
@@ -27,6 +27,7 @@ from prodops_sync.standins.notion_props import (
     normalize_schema,
     normalize_values,
     plain_text,
+    render_schema,
     render_value,
     sort_key,
 )
@@ -52,6 +53,7 @@ without data sources before 2025-09-03), rather than answering in the wrong shap
 field in requests or answers (``in_trash`` only), ``position`` instead of ``after`` on append,
 and the ``transcription`` block type is called ``meeting_notes``."""
 REMOVED_IN_2026 = ("archived", "after")
+DEVELOPER_SURVEY = "https://notionup.typeform.com/to/bllBsoI4?utm_source=postman"
 MAX_REQUEST_BYTES = 500_000
 MAX_BLOCK_ELEMENTS = 1000
 """Notion's payload limits: 1,000 block elements and 500KB per request ("Request limits")."""
@@ -271,11 +273,17 @@ class NotionStandin(NotionFiles, StandinServer):
         )
 
     def adapt_reply(self, reply: Reply, request: Request) -> Reply:
-        if request.headers.get("Notion-Version") != VERSION_2026 or not isinstance(
-            reply.body, dict
-        ):
+        if not isinstance(reply.body, dict):
             return reply
-        return Reply(reply.status, _shape_2026(reply.body), reply.headers)
+        body = reply.body
+        if request.headers.get("Notion-Version") == VERSION_2026:
+            body = _shape_2026(body)
+        # Every Notion answer carries a request id, and lists a survey link (clients log
+        # the first; both are in the API reference's examples).
+        body = {**body, "request_id": body.get("request_id") or str(uuid.uuid4())}
+        if body.get("object") == "list":
+            body.setdefault("developer_survey", DEVELOPER_SURVEY)
+        return Reply(reply.status, body, reply.headers)
 
     def endless_page(self, body: dict[str, Any], request: Request) -> dict[str, Any]:
         results = body.get("results")
@@ -543,7 +551,7 @@ class NotionStandin(NotionFiles, StandinServer):
             "last_edited_time": iso_minute(ds["edited"]),
             "created_by": self._user(ds.get("created_by")),
             "last_edited_by": self._user(ds.get("edited_by")),
-            "properties": ds["properties"],
+            "properties": render_schema(ds["properties"]),
             "parent": {"type": "database_id", "database_id": ds["database_id"]},
             "database_parent": db["parent"],
             "title": ds["title"],
@@ -711,6 +719,8 @@ class NotionStandin(NotionFiles, StandinServer):
                 "bot": {
                     "owner": {"type": "workspace", "workspace": True},
                     "workspace_name": "Stand-in workspace",
+                    "workspace_id": str(uuid.uuid5(uuid.NAMESPACE_URL, "prodops-sync-workspace")),
+                    "workspace_limits": {"max_file_upload_size_in_bytes": MAX_SINGLE_PART_BYTES},
                 },
             },
         )

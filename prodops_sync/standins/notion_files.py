@@ -52,21 +52,23 @@ class NotionFiles:
     def _body(self, request: Request) -> dict[str, Any]:
         raise NotImplementedError
 
+    def current_bot(self) -> str:
+        raise NotImplementedError
+
     def _uploads(self) -> dict[str, Any]:
         uploads: dict[str, Any] = self.state.setdefault("file_uploads", {})
         return uploads
 
     def render_upload(self, upload: dict[str, Any]) -> dict[str, Any]:
         """A file upload object as Notion returns it."""
-        return {
+        pending = upload["status"] == "pending"
+        answer = {
             "object": "file_upload",
             "id": upload["id"],
             "created_time": _iso(upload["created"]),
+            "created_by": {"id": self.current_bot(), "type": "bot"},
             "last_edited_time": _iso(upload["edited"]),
-            "expiry_time": _iso(upload["created"] + UPLOAD_LIFETIME_SECONDS)
-            if upload["status"] == "pending" else None,
-            "upload_url": f"{self.url}/v1/file_uploads/{upload['id']}/send"
-            if upload["status"] == "pending" else None,
+            "expiry_time": _iso(upload["created"] + UPLOAD_LIFETIME_SECONDS) if pending else None,
             "archived": False,
             "in_trash": False,
             "status": upload["status"],
@@ -75,6 +77,9 @@ class NotionFiles:
             "content_length": upload["content_length"],
             "request_id": str(uuid.uuid4()),
         }
+        if pending:  # the SDK types it as an optional string: absent, never null
+            answer["upload_url"] = f"{self.url}/v1/file_uploads/{upload['id']}/send"
+        return answer
 
     # -- handlers --------------------------------------------------------------------------
 

@@ -260,6 +260,22 @@ def _option(
     return dict(opt)
 
 
+def render_schema(schema: dict[str, Any]) -> dict[str, Any]:
+    """A data source's properties in response form: each property and each select, status
+    and multi-select option carries ``description`` (null unless set), as Notion answers."""
+    out: dict[str, Any] = {}
+    for name, prop in schema.items():
+        rendered = {"description": None, **prop}
+        config = prop.get(prop.get("type", ""))
+        if isinstance(config, dict) and isinstance(config.get("options"), list):
+            rendered[prop["type"]] = {
+                **config,
+                "options": [{"description": None, **opt} for opt in config["options"]],
+            }
+        out[name] = rendered
+    return out
+
+
 def render_value(prop: dict[str, Any], value: Any) -> dict[str, Any]:
     """A page property in response form: ``{"id", "type", <type>: value}``."""
     return {"id": prop["id"], "type": prop["type"], prop["type"]: value}

@@ -18,7 +18,7 @@ from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from types import TracebackType
-from typing import Any, Self
+from typing import Any, ClassVar, Self
 
 from werkzeug.exceptions import MethodNotAllowed, NotFound
 from werkzeug.routing import Map, Rule
@@ -34,6 +34,7 @@ from prodops_sync.standins.store import load_state, save_state
 LOOPBACK_HOSTS = frozenset({"127.0.0.1", "localhost", "::1"})
 
 Handler = Callable[..., "Reply"]
+Observer = Callable[["StandinServer", "Route | None", Mapping[str, Any], Request, "Reply"], None]
 
 
 class QuietHandler(WSGIRequestHandler):
@@ -78,6 +79,11 @@ class Route:
 
 class StandinServer:
     """Base class: serving, logging, faults, rate limiting, clock and persistence."""
+
+    #: Called with (server, route or None, route arguments, request, reply) for every answer
+    #: a handler produced (injected broken answers excluded); the test suite checks requests
+    #: and answers against the vendors' published types this way (tests/contracts/).
+    observers: ClassVar[list[Observer]] = []
 
     #: file name (without .json) used for persistence, and a label for messages
     name = "standin"
@@ -284,6 +290,8 @@ class StandinServer:
             self._drop(environ)
         self._log(request, reply.status, endpoint, write, fault)
         reply = self.adapt_reply(reply, request)
+        for observe in StandinServer.observers:
+            observe(self, route, args, request, reply)
         if fault == "endless" and isinstance(reply.body, dict):
             reply = Reply(reply.status, self.endless_page(reply.body, request), reply.headers)
         response = self._response(reply)
