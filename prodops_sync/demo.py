@@ -78,8 +78,15 @@ def _wiki_edit(target: str, standin: Any, remote_id: str) -> None:
     standin.wiki_user.replace_text(remote_id, OLD_TEXT, NEW_TEXT)
 
 
-def run_demo(workdir: Path, target: str = "notion", echo: Echo = print) -> DemoResult:
-    """Run the whole demo in ``workdir`` and narrate it through ``echo``."""
+def run_demo(
+    workdir: Path,
+    target: str = "notion",
+    echo: Echo = print,
+    serve: Callable[[str], None] | None = None,
+) -> DemoResult:
+    """Run the whole demo in ``workdir`` and narrate it through ``echo``. ``serve``, when
+    given, is called with the stand-in's HTML view URL at the end, while the stand-in still
+    runs (``prodops-sync demo --serve`` waits there until Ctrl-C)."""
     from prodops_sync.cli.progress import Progress
     from prodops_sync.cli.sync import summary_line
     from prodops_sync.remotes.factory import open_remote
@@ -108,6 +115,7 @@ def run_demo(workdir: Path, target: str = "notion", echo: Echo = print) -> DemoR
             raise SyncError(f"demo: the example playbook does not validate: {errors[0]}")
         echo("2. prodops-sync validate: the playbook is valid")
         echo(f"   {target} stand-in listening on {standin.url}")
+        view_url = f"{standin.url}/"
 
         def engine() -> Engine:
             config = load_config(config_path)
@@ -138,6 +146,9 @@ def run_demo(workdir: Path, target: str = "notion", echo: Echo = print) -> DemoR
         echo("".join(f"   {line}" for line in diff.splitlines(keepends=True)).rstrip())
         again = engine().push()
         echo(f"6. prodops-sync push again: {summary_line(again)}")
+        echo(f"   The pages as the wiki shows them: {view_url} (open it with --serve)")
+        if serve is not None:
+            serve(view_url)
     return DemoResult(workdir, push.writes, diff, again.writes)
 
 

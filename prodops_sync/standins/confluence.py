@@ -33,6 +33,7 @@ from prodops_sync.standins.confluence_cql import CqlError, parse
 from prodops_sync.standins.confluence_files import ConfluenceFiles
 from prodops_sync.standins.confluence_storage import StorageFormatError, check_storage
 from prodops_sync.standins.confluence_v2 import ConfluenceV2, v2_error
+from prodops_sync.standins.confluence_view import ConfluenceView
 from prodops_sync.standins.requestlog import LoggedRequest
 from prodops_sync.standins.server import (
     ApiError,
@@ -92,7 +93,7 @@ def iso(epoch: float) -> str:
     return moment.strftime("%Y-%m-%dT%H:%M:%S.") + f"{moment.microsecond // 1000:03d}Z"
 
 
-class ConfluenceStandin(ConfluenceFiles, ConfluenceV2, StandinServer):
+class ConfluenceStandin(ConfluenceFiles, ConfluenceV2, ConfluenceView, StandinServer):
     """A local Confluence. See docs/standins.md for what it implements."""
 
     name = "confluence"
@@ -262,6 +263,8 @@ class ConfluenceStandin(ConfluenceFiles, ConfluenceV2, StandinServer):
         r = Route
         base = "/rest/api"
         return [
+            r("/", "GET", "view_index", False, public=True),
+            r("/view/<vid>", "GET", "view_page", False, public=True),
             r(f"{base}/content", "GET", "list_content", False),
             r(f"{base}/content", "POST", "create_content", True),
             r(f"{base}/content/search", "GET", "content_search", False),

@@ -41,6 +41,7 @@ from prodops_sync.standins.notion_schema import (
     normalize_rich_text,
     update_block_data,
 )
+from prodops_sync.standins.notion_view import NotionView
 from prodops_sync.standins.server import ApiError, Reply, Route, StandinServer
 
 API_VERSION = "2025-09-03"
@@ -102,7 +103,7 @@ def iso_minute(epoch: float) -> str:
     return moment.strftime("%Y-%m-%dT%H:%M:00.000Z")
 
 
-class NotionStandin(NotionFiles, StandinServer):
+class NotionStandin(NotionFiles, NotionView, StandinServer):
     """A local Notion API. See docs/standins.md for what it implements.
 
     ``root_page_id`` is the one page shared with the integration at start (``search`` finds
@@ -190,6 +191,8 @@ class NotionStandin(NotionFiles, StandinServer):
     def routes(self) -> list[Route]:
         r = Route
         return [
+            r("/", "GET", "view_index", False, public=True),
+            r("/view/<vid>", "GET", "view_page", False, public=True),
             r("/v1/search", "POST", "search", False),
             r("/v1/users/me", "GET", "users_me", False),
             r("/v1/pages", "POST", "create_page", True),

@@ -69,12 +69,14 @@ class ApiError(Exception):
 
 @dataclass(frozen=True)
 class Route:
-    """One endpoint: URL template, method, handler name and whether it changes state."""
+    """One endpoint: URL template, method, handler name, whether it changes state, and
+    whether it is public (the read-only HTML view: no token, no rate limit)."""
 
     template: str
     method: str
     handler: str
     write: bool
+    public: bool = False
 
 
 class StandinServer:
@@ -271,13 +273,14 @@ class StandinServer:
                     if fault == "429"
                     else self.server_error(int(fault))
                 )
-            if self.limiter is not None:
+            if self.limiter is not None and not (route and route.public):
                 wait = self.limiter.acquire()
                 if wait > 0:
                     raise self.rate_limited_error(TokenBucket.retry_after_header(wait))
             if route is None:
                 raise self.not_found_error(request)
-            self.authenticate(request)
+            if not route.public:
+                self.authenticate(request)
             handler: Handler = getattr(self, route.handler)
             with self.lock:
                 reply = handler(request, **args)

@@ -46,6 +46,9 @@ ENDPOINTS: dict[tuple[str, str], Endpoint] = {
     ("POST", "/v1/file_uploads"): E("CreateFileUploadParameters", "CreateFileUploadResponse"),
     ("GET", "/v1/file_uploads/<upload_id>"): E(None, "GetFileUploadResponse"),
     ("POST", "/v1/file_uploads/<upload_id>/send"): E(None, "SendFileUploadResponse"),
+    # The read-only HTML view (prodops_sync/standins/view.py): pages for people, not the API.
+    ("GET", "/"): E(None, None),
+    ("GET", "/view/<vid>"): E(None, None),
     # A file's download URL: bytes from file storage, not an API answer.
     ("GET", "/files/<upload_id>/<path:name>"): E(None, None),
 }
