@@ -151,3 +151,50 @@ def test_playbook_fields_round_trip(path: Path) -> None:
     schema = load_schema(kind.name)
     props = fields_to_properties(fields, schema)
     assert properties_to_fields(api_shaped(props), schema) == fields
+
+
+# Lists of strings are one item per line, not JSON (issue #18: no JSON a person reads).
+_STRING_LIST = {"type": "object", "properties": {
+    "title": {"type": "string"}, "audience": {"type": "array", "items": {"type": "string"}},
+}}
+
+
+def _rich_items(text: str) -> list[dict[str, Any]]:
+    return [{"type": "text", "text": {"content": text, "link": None}, "plain_text": text,
+             "annotations": {}, "href": None}]
+
+
+@pytest.mark.parametrize("items, text", [
+    (["Sales", "Customer Success"], "Sales\nCustomer Success"),
+    (["b, with a comma"], "b, with a comma"),
+    (["[1]"], '["[1]"]'),            # would read back as JSON: the lossless form instead
+    (["two\nlines"], '["two\\nlines"]'),
+    ([""], '[""]'),
+])
+def test_a_list_of_strings_is_one_item_per_line(items: list[str], text: str) -> None:
+    from prodops_sync.formats.notion.properties import (
+        fields_to_properties,
+        properties_to_fields,
+    )
+
+    props = fields_to_properties({"title": "T", "audience": items}, _STRING_LIST)
+    written = "".join(r["text"]["content"] for r in props["audience"]["rich_text"])
+    assert written == text
+    read = {"audience": {"type": "rich_text", "rich_text": _rich_items(written)}}
+    assert properties_to_fields(read, _STRING_LIST)["audience"] == items
+
+
+def test_a_list_an_earlier_version_wrote_as_json_still_reads() -> None:
+    from prodops_sync.formats.notion.properties import properties_to_fields
+
+    read = {"audience": {"type": "rich_text",
+                         "rich_text": _rich_items('["Sales","CS"]')}}
+    assert properties_to_fields(read, _STRING_LIST)["audience"] == ["Sales", "CS"]
+
+
+def test_a_wiki_user_adding_a_line_adds_an_item() -> None:
+    from prodops_sync.formats.notion.properties import properties_to_fields
+
+    read = {"audience": {"type": "rich_text",
+                         "rich_text": _rich_items("Sales\nCS\nSupport")}}
+    assert properties_to_fields(read, _STRING_LIST)["audience"] == ["Sales", "CS", "Support"]

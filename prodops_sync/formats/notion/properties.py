@@ -19,7 +19,10 @@ string with ``format: uri``                    ``url``
                                                and page-id lookups; otherwise ``rich_text``
                                                holding the key(s)
 any other string (people, free text)           ``rich_text`` (split into 2,000-unit runs)
-arrays of strings, objects, arrays of objects  ``rich_text`` holding compact JSON (lossless)
+array of strings (no enum)                     ``rich_text``, one item per line (compact JSON
+                                               when an item is empty or holds a line break,
+                                               or the lines would read as JSON)
+objects, arrays of objects                     ``rich_text`` holding compact JSON (lossless)
 =============================================  =================================================
 
 Plus :data:`KEY_PROPERTY` (``rich_text``): the document key the sync engine matches pages by.
@@ -170,13 +173,43 @@ def _to_property(
                 raise KeyError(f"no Notion page for referenced document {target!r}")
             ids.append({"id": page_id})
         return {"relation": ids}
-    # rich_text: plain strings as they are, anything else as compact JSON
+    # rich_text: plain strings as they are, lists of strings one item per line, anything
+    # else as compact JSON
     if value is None:
         return {"rich_text": []}
     if _is_text(prop) and isinstance(value, str):
         return {"rich_text": _rich(value)}
+    if _is_string_list(prop) and _fits_lines(value):
+        return {"rich_text": _rich("\n".join(value))}
     encoded = json.dumps(value, ensure_ascii=False, separators=(",", ":"))
     return {"rich_text": _rich(encoded)}
+
+
+def _is_string_list(prop: Schema) -> bool:
+    items = prop.get("items")
+    return prop.get("type") == "array" and isinstance(items, dict) and \
+        items.get("type") == "string" and "x-ref" not in prop
+
+
+def _fits_lines(value: Any) -> bool:
+    """Whether a list of strings reads back unchanged from one-item-per-line text: no item
+    empty or holding a line break, and the text not readable as JSON (the lossless form
+    such values fall back to)."""
+    if not isinstance(value, list) or not value or not all(
+        isinstance(v, str) and v and "\n" not in v and "\r" not in v for v in value
+    ):
+        return False
+    return _json_list("\n".join(value)) is None
+
+
+def _json_list(text: str) -> list[Any] | None:
+    if not text.startswith("["):
+        return None
+    try:
+        parsed = json.loads(text)
+    except ValueError:
+        return None
+    return parsed if isinstance(parsed, list) else None
 
 
 def properties_to_fields(
@@ -240,6 +273,11 @@ def _from_property(
             "x-ref" in prop and prop.get("type") == "string"
         ):
             return text
+        if _is_string_list(prop):
+            # One item per line; JSON when the value needed the lossless form (and in
+            # pages an earlier version wrote, which held every list as JSON).
+            listed = _json_list(text)
+            return listed if listed is not None else text.split("\n")
         return json.loads(text)
     if kind == "select":
         return None if not payload else payload.get("name")
