@@ -235,7 +235,9 @@ class ConfluenceV2:
             props = [self.render_v2_property(p) for p in record["properties"].values()]
             out["properties"] = {
                 "results": props[:50],
-                "meta": {"hasMore": len(props) > 50, "cursor": None},
+                # the cursor is a string when there are more; absent (not null) otherwise
+                "meta": {"hasMore": len(props) > 50, **(
+                    {"cursor": _cursor(50)} if len(props) > 50 else {})},
                 "_links": {"self": f"{V2}/pages/{record['id']}/properties"},
             }
         if single:
