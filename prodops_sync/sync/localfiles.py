@@ -9,13 +9,15 @@ a three-way merge are written as git-style conflict blocks, which `validate` rep
 from __future__ import annotations
 
 import datetime as dt
+import difflib
 import io
+import json
 import re
 from collections.abc import Sequence
 from typing import Any
 
 from ruamel.yaml import YAML
-from ruamel.yaml.comments import CommentedMap
+from ruamel.yaml.comments import CommentedMap, CommentedSeq
 
 from prodops_sync.kinds import KindSpec
 from prodops_sync.markdown import canonical
@@ -77,6 +79,60 @@ def _plain(value: Any) -> Any:
     return value
 
 
+def _updated(node: Any, value: Any) -> Any:
+    """``node`` (a ruamel value) changed in place to hold ``value``, so that an edit to one
+    item of a list or one key of a mapping rewrites only those lines (flow style, comments
+    and key order of the rest are kept); anything else is replaced."""
+    if _plain(node) == value:
+        return node
+    if isinstance(node, CommentedMap) and isinstance(value, dict):
+        for key in [k for k in node if k not in value]:
+            del node[key]
+        for key, item in value.items():
+            node[key] = _updated(node[key], item) if key in node else _to_yaml_value(item)
+        return node
+    if isinstance(node, CommentedSeq) and isinstance(value, list):
+        old = [json.dumps(_plain(v), sort_keys=True, default=str) for v in node]
+        new = [json.dumps(v, sort_keys=True, default=str) for v in value]
+        ops = difflib.SequenceMatcher(a=old, b=new, autojunk=False).get_opcodes()
+        for tag, i1, i2, j1, j2 in reversed(ops):
+            if tag == "equal":
+                continue
+            paired = min(i2 - i1, j2 - j1)
+            for offset in range(paired):
+                node[i1 + offset] = _updated(node[i1 + offset], value[j1 + offset])
+            for index in range(i2 - 1, i1 + paired - 1, -1):
+                del node[index]
+            for offset in range(paired, j2 - j1):
+                node.insert(i1 + offset, _styled_like(node, value[j1 + offset]))
+        return node
+    return _to_yaml_value(value)
+
+
+def _styled_like(seq: CommentedSeq, value: Any) -> Any:
+    """A new item for ``seq``: a mapping whose lists are written in the flow style
+    (``[a, b]``) that the same keys have in the item's siblings."""
+    item = _to_yaml_value(value)
+    if not isinstance(item, dict):
+        return item
+    flow = {
+        key
+        for sibling in seq
+        if isinstance(sibling, CommentedMap)
+        for key, sub in sibling.items()
+        if isinstance(sub, CommentedSeq) and sub.fa.flow_style()
+    }
+    out = CommentedMap()
+    for key, sub in item.items():
+        if key in flow and isinstance(sub, list):
+            styled = CommentedSeq(sub)
+            styled.fa.set_flow_style()
+            out[key] = styled
+        else:
+            out[key] = sub
+    return out
+
+
 def update_yaml(original: str, fields: dict[str, Any], key_order: Sequence[str] = ()) -> str:
     """Return ``original`` YAML updated to hold exactly ``fields``, touching only the keys
     whose values changed (comments and order of the rest are kept). New keys are appended
@@ -98,7 +154,7 @@ def update_yaml(original: str, fields: dict[str, Any], key_order: Sequence[str] 
     for name, value in fields.items():
         if name in data and _plain(data[name]) == value:
             continue
-        data[name] = _to_yaml_value(value)
+        data[name] = _updated(data[name], value) if name in data else _to_yaml_value(value)
     # Keep newly added keys in schema order after the existing ones.
     for name in new_names:
         data.move_to_end(name)

@@ -16,10 +16,18 @@ integer / number            the JSON number as text
 boolean                     ``true`` / ``false``
 array of the above          ``<ul>`` with one ``<li>`` per item (``x-ref`` on the
                             array applies to each item); ``[]`` is an empty cell
-anything else (objects,     a ``code`` macro, language ``json``, holding the JSON
-arrays of objects, values   value (so nothing is lost)
-the schema does not allow)
+array of objects            a ``<table>`` in the cell: a header row of sub-field
+                            labels, one row per item (:mod:`.fieldtables`)
+object                      a two-column ``<table>`` (label, value) in the cell
+any other value the schema  a ``code`` macro, language ``json``, holding the JSON
+does not allow              value (so nothing is lost; valid data never gets here)
 =========================== =======================================================
+
+Nested tables stay inside the page-properties cell (rather than below the macro) so the
+field keeps one row, one label and one place to edit; a table in a ``details`` cell is
+ordinary rich text to Confluence. A cell the schema cannot take (unknown column, text in an
+integer column, text where a table belongs) raises :class:`StorageFormatError` naming the
+page and the field, like any other unreadable page property.
 
 The sync identity key is not a field and never appears here.
 """
@@ -31,6 +39,14 @@ import re
 from collections.abc import Collection, Mapping, Sequence
 from typing import Any
 
+from prodops_sync.formats.confluence.fieldtables import (
+    is_blank,
+    is_table_schema,
+    read_table,
+    render_table,
+    table_in,
+    table_shaped,
+)
 from prodops_sync.formats.confluence.xml import (
     Element,
     Source,
@@ -105,7 +121,7 @@ def fields_from_storage(
             raise StorageFormatError("a page-properties row must have two cells", page=page)
         heading = cells[0].text().strip()
         name = by_heading.get(heading, heading)
-        fields[name] = _read_cell(cells[1], props.get(name, {}), resolver, page)
+        fields[name] = _read_field(cells[1], props.get(name, {}), resolver, page, name)
     return fields
 
 
@@ -197,6 +213,8 @@ def _fits(value: Any, prop: Mapping[str, Any]) -> bool:
 
 
 def _cell(value: Any, prop: Mapping[str, Any], resolver: LinkResolver | None) -> str:
+    if table_shaped(value, prop):
+        return render_table(value, prop, lambda v, p: _scalar(v, p, resolver))
     if not _fits(value, prop):
         text = json.dumps(value, ensure_ascii=False, indent=2)
         return (
@@ -258,6 +276,42 @@ def _rows(macro: Element) -> list[Element]:
         if section.tag in ("tbody", "thead"):
             rows.extend(section.elements("tr"))
     return rows
+
+
+def _read_field(
+    cell: Element, prop: Mapping[str, Any], resolver: LinkResolver | None, page: str, name: str
+) -> Any:
+    """One page-properties value cell: a table for object fields, else :func:`_read_cell`."""
+    def read_cell(sub_cell: Element, sub_prop: Mapping[str, Any]) -> Any:
+        return _read_cell(sub_cell, sub_prop, resolver, page)
+
+    table = table_in(cell)
+    if table is not None:
+        shape = prop if is_table_schema(prop) else {"type": "array", "items": {"type": "object"}}
+        if prop and not is_table_schema(prop):
+            raise StorageFormatError(
+                f"page property {name!r}: a table where the schema expects {prop.get('type')}",
+                page=page,
+            )
+        return read_table(table, shape, read_cell, page=page, field=name)
+    if is_table_schema(prop) and not _is_code(cell):
+        if is_blank(cell):
+            return {} if _kind(prop) == "object" else []
+        raise StorageFormatError(
+            f"page property {name!r}: {cell.text().strip()!r} where a table belongs", page=page
+        )
+    return read_cell(cell, prop)
+
+
+def _is_code(cell: Element) -> bool:
+    """True for a cell holding only a JSON code macro (how older versions wrote objects)."""
+    content = [c for c in cell.children if isinstance(c, Element) or c.strip()]
+    return (
+        len(content) == 1
+        and isinstance(content[0], Element)
+        and content[0].tag == "ac:structured-macro"
+        and content[0].attrs.get("ac:name") == "code"
+    )
 
 
 def _read_cell(
