@@ -33,6 +33,7 @@ WIKI_TREE = "tree"
 """Wiki mapping of free pages: ordinary pages nested like the folders."""
 
 _SUFFIX_FORMAT = {".md": "markdown", ".yaml": "yaml", ".yml": "yaml"}
+_PATH_MEMO_SIZE = 100_000
 
 
 @dataclass(frozen=True)
@@ -226,10 +227,21 @@ class Registry:
 
     def for_path(self, relative: str) -> KindSpec | None:
         """The kind whose files include ``relative`` (a POSIX path inside the playbook)."""
-        for kind in self.kinds:
-            if kind.matches(relative):
-                return kind
-        return None
+        memo = self._kind_of_path
+        if relative in memo:
+            return memo[relative]
+        found = next((kind for kind in self.kinds if kind.matches(relative)), None)
+        if len(memo) >= _PATH_MEMO_SIZE:
+            memo.clear()
+        memo[relative] = found
+        return found
+
+    @cached_property
+    def _kind_of_path(self) -> dict[str, KindSpec | None]:
+        # for_path answers, remembered: validation asks it for every file and every link
+        # target (tens of thousands of times on a large playbook), and a registry never
+        # changes. Bounded so that a long-lived process cannot grow it without limit.
+        return {}
 
     def for_key(self, key: str) -> KindSpec | None:
         """The kind of the document ``key`` (a path without suffix)."""

@@ -13,8 +13,8 @@ import re
 from dataclasses import dataclass, field
 from pathlib import Path, PurePosixPath
 
-from prodops_sync.kinds import KindSpec, active, key_for_path, kind_for_path
-from prodops_sync.markdown import canonical
+from prodops_sync.kinds import KindSpec, Registry, active, key_for_path, kind_for_path
+from prodops_sync.markdown import canonical_with_outline
 from prodops_sync.model import Document
 from prodops_sync.playbook.problems import PlaybookError, Problem
 from prodops_sync.playbook.yamlpos import Positions, parse_yaml
@@ -94,8 +94,10 @@ def parse_document_text(text: str, relpath: str) -> Document:
 
     Pure: no file access. Returns a :class:`Document` whose ``fields`` hold the YAML data
     (dates as ISO strings), whose ``body`` is the canonical Markdown after the front matter,
-    and whose ``extra`` holds ``positions`` (a :class:`Positions`), ``raw_body`` and
-    ``body_line`` (1-based file line where the body starts). Raises :class:`PlaybookError`.
+    and whose ``extra`` holds ``positions`` (a :class:`Positions`), ``raw_body``,
+    ``body_line`` (1-based file line where the body starts) and ``body_outline`` (the
+    headings and links of ``raw_body``, from the parse that made ``body``, so that
+    validation does not parse the body again). Raises :class:`PlaybookError`.
     """
     spec = kind_for_path(relpath)
     if spec is None:
@@ -126,7 +128,8 @@ def parse_document_text(text: str, relpath: str) -> Document:
                             f"{type(data).__name__}", file=relpath, line=line, column=col,
                             code="yaml-not-mapping")
     key = key_for_path(relpath)
-    body = canonical(body_raw) if file_format == "markdown" else ""
+    body, body_outline = canonical_with_outline(body_raw) if file_format == "markdown" \
+        else ("", ())
     if spec.is_page and "title" not in data:
         data = {"title": page_title(body, key)}
     return Document(
@@ -135,7 +138,8 @@ def parse_document_text(text: str, relpath: str) -> Document:
         fields=data,
         body=body,
         path=relpath,
-        extra={"positions": positions, "raw_body": body_raw, "body_line": body_line},
+        extra={"positions": positions, "raw_body": body_raw, "body_line": body_line,
+               "body_outline": (body_raw, body_outline)},
     )
 
 
@@ -243,11 +247,13 @@ def playbook_files(root: Path) -> tuple[list[str], list[Problem]]:
     return sorted(files), problems
 
 
-def load_playbook(root: Path) -> LoadResult:
+def load_playbook(root: Path, *, workers: int | None = 1) -> LoadResult:
     """Load every file of the playbook at ``root``.
 
     Unknown files, unreadable files and parse failures become problems; the documents that
-    could be read are returned in path order.
+    could be read are returned in path order. ``workers`` > 1 parses the files in that many
+    processes; None chooses: one per available core (at most 4) for a playbook of
+    :data:`PARALLEL_MIN_FILES` files or more, else 1. The result is the same either way.
     """
     result = LoadResult()
     if not root.is_dir():
@@ -257,8 +263,7 @@ def load_playbook(root: Path) -> LoadResult:
         return result
     files, problems = playbook_files(root)
     result.problems.extend(problems)
-    for relpath in files:
-        doc, found = load_document(root, relpath)
+    for relpath, (doc, found) in zip(files, _load_documents(root, files, workers), strict=True):
         result.problems.extend(found)
         if doc is not None:
             result.documents.append(doc)
@@ -266,6 +271,67 @@ def load_playbook(root: Path) -> LoadResult:
             result.failed_keys.add(key_for_path(relpath))
     result.documents.extend(folder_pages(files, {*result.by_key, *result.failed_keys}))
     return result
+
+
+PARALLEL_MIN_FILES = 1000
+"""From this many files, ``load_playbook(workers=None)`` parses them in several processes:
+parsing and rendering Markdown is most of the time of validating a large playbook (about
+3 ms a document with links and tables), and starting a worker costs about half a second."""
+
+_MAX_WORKERS = 4
+_Loaded = tuple[Document | None, list[Problem]]
+
+
+def _worker_count(files: int, workers: int | None) -> int:
+    if workers is not None:
+        return max(1, workers)
+    if files < PARALLEL_MIN_FILES:
+        return 1
+    try:
+        cores = len(os.sched_getaffinity(0))
+    except (AttributeError, OSError):  # pragma: no cover - not Linux
+        cores = os.cpu_count() or 1
+    return min(cores, _MAX_WORKERS)
+
+
+def _load_documents(root: Path, files: list[str], workers: int | None) -> list[_Loaded]:
+    """``load_document`` of every file, in order; in worker processes when asked to (and
+    in this process when they cannot be started)."""
+    count = _worker_count(len(files), workers)
+    if count > 1 and len(files) > 1:
+        try:
+            return _load_in_workers(root, files, count)
+        except Exception:  # no processes here (a sandbox, a frozen app...)
+            pass  # the serial load below gives the same result, or raises the real error
+    return [load_document(root, relpath) for relpath in files]
+
+
+def _load_in_workers(root: Path, files: list[str], count: int) -> list[_Loaded]:
+    import multiprocessing
+    from concurrent.futures import ProcessPoolExecutor
+
+    # spawn, not fork: the caller may have threads (a stand-in, a progress bar), and a
+    # forked child of a threaded process can deadlock. Workers use this run's kinds.
+    size = max(1, -(-len(files) // (count * 8)))
+    chunks = [files[i:i + size] for i in range(0, len(files), size)]
+    context = multiprocessing.get_context("spawn")
+    with ProcessPoolExecutor(max_workers=count, mp_context=context,
+                             initializer=_init_worker, initargs=(active(),)) as pool:
+        loaded: list[_Loaded] = []
+        for part in pool.map(_load_chunk, [(root, chunk) for chunk in chunks]):
+            loaded.extend(part)
+    return loaded
+
+
+def _init_worker(registry: Registry) -> None:
+    from prodops_sync.kinds import _ACTIVE
+
+    _ACTIVE.set(registry)
+
+
+def _load_chunk(job: tuple[Path, list[str]]) -> list[_Loaded]:
+    root, relpaths = job
+    return [load_document(root, relpath) for relpath in relpaths]
 
 
 def folder_pages(files: list[str], keys: set[str]) -> list[Document]:

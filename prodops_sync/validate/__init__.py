@@ -82,7 +82,7 @@ def check_playbook(root: Path) -> Report:
     File-level problems (unreadable, unknown, malformed YAML) come from the loader; schema
     and rule problems are checked on the documents that loaded.
     """
-    result = load_playbook(root)
+    result = load_playbook(root, workers=None)  # several processes for a large playbook
     report = Report(root=root, documents=result.documents)
     if any(p.code == "playbook-missing" for p in result.problems):
         report.problems = list(result.problems)

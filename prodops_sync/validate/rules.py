@@ -16,7 +16,7 @@ from urllib.parse import urlsplit
 
 from prodops_sync.kinds import active
 from prodops_sync.links import PLAYBOOK_SUFFIXES, split_href
-from prodops_sync.markdown import parse
+from prodops_sync.markdown import Outline, outline, parse
 from prodops_sync.model import Document, key_for_path
 from prodops_sync.pages import folder_of
 from prodops_sync.playbook.loader import positions_of
@@ -243,22 +243,19 @@ def release_tiers_unique(pb: Playbook) -> Iterator[Problem]:
             seen[tier] = doc.key
 
 
-def _body_tokens(doc: Document) -> tuple[list[Any], int]:
-    """Tokens of the body as written in the file (so that line numbers match), and the
-    1-based file line of the body's first line."""
+def _body_outline(doc: Document) -> tuple[Outline, int]:
+    """Headings and links of the body as written in the file (so that line numbers match),
+    and the 1-based file line of the body's first line. The loader keeps the outline of the
+    text it parsed; anything else (a document from a wiki, a body changed since) is parsed
+    here."""
     raw = doc.extra.get("raw_body")
     body_line = doc.extra.get("body_line")
     if isinstance(raw, str) and isinstance(body_line, int) and body_line > 0:
-        return parse(raw), body_line
-    return parse(doc.body), 0
-
-
-def _walk(tokens: Iterable[Any]) -> Iterator[tuple[Any, Any]]:
-    """Yield (token, nearest block token with a line map) depth-first."""
-    for token in tokens:
-        yield token, token
-        for child in token.children or ():
-            yield child, token
+        kept = doc.extra.get("body_outline")
+        if isinstance(kept, tuple) and len(kept) == 2 and kept[0] == raw:
+            return kept[1], body_line
+        return outline(parse(raw)), body_line
+    return outline(parse(doc.body)), 0
 
 
 def _link_problem(pb: Playbook, current_key: str, href: str) -> str | None:
@@ -287,16 +284,16 @@ def body_checks(pb: Playbook) -> Iterator[Problem]:
     for doc in pb.documents:
         if not doc.body:
             continue
-        tokens, first_line = _body_tokens(doc)
+        items, first_line = _body_outline(doc)
         file = _file(doc)
-        for token, block in _walk(tokens):
-            line = (block.map[0] + first_line) if block.map and first_line else 1
-            if token.type == "heading_open" and token.tag in ("h4", "h5", "h6"):
-                yield Problem(file, line, 1, "$body", f"heading level {token.tag[1]} will not "
+        for item in items:
+            line = (item.line + first_line) if item.line is not None and first_line else 1
+            if item.type == "heading_open" and item.value in ("h4", "h5", "h6"):
+                yield Problem(file, line, 1, "$body", f"heading level {item.value[1]} will not "
                               "round-trip through Notion (use h1-h3)", "warning",
                               "heading-depth")
-            if token.type == "link_open":
-                href = str(token.attrs.get("href", ""))
+            if item.type == "link_open":
+                href = item.value
                 problem = _link_problem(pb, doc.key, href)
                 if problem:
                     yield Problem(file, line, 1, "$body", problem, "error", "link-broken")
