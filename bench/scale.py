@@ -1,0 +1,398 @@
+"""Scale benchmark (issue #21): validate and sync cost as the playbook grows.
+
+It generates playbooks of N documents (``--sizes``, default 200 and 1,000; add 5,000 with
+``--sizes 200,1000,5000``): the example playbook (24 documents) plus copies of its rituals,
+templates and decisions in "sets" of 16 with unique keys and titles (references and body links
+rewritten to stay inside each set; release tiers are not copied, the schema allows tiers 1 to 3
+only). Two variants: *plain* (the copies as they are) and *links* (every Markdown body also
+gets a section linking to six documents anywhere in the playbook and a five-row table with a
+link per row, in canonical form). Every generated playbook is valid.
+
+For every size it prints one table, side by side:
+
+* ``validate`` and ``check-jsonschema`` on the same files, both variants, each in a fresh
+  process: ``prodops-sync validate DIR`` checks schemas, cross-file rules, links and canonical
+  form; check-jsonschema runs once per kind directory with that kind's schema
+  (``--schemafile schemas/<kind>.schema.json``). check-jsonschema reads JSON/YAML/TOML, not
+  Markdown front matter, so it is given each file's fields as a ``.yaml`` file (front matter
+  extracted beforehand, not timed): it checks fields only, no body, no cross-file rule.
+* for each wiki, against the in-process stand-in (rate limit off, ``requests_per_second``
+  10,000 on the client), on the *links* variant: first push, no-op push and no-op pull (stand-in
+  clock moved 5 minutes on, as between two CI runs) and a 10-document edit (one paragraph in
+  each of 10 documents, pushed). Each (wiki, size) runs in its own process, so peak RSS is that
+  run's (client and stand-in together); CPU is the client thread's only.
+
+Columns: wall seconds, then wall and CPU seconds per 100 documents, peak RSS (MB), requests
+(reads + writes, from ``standin.request_log``), the floor and requests / floor. Floors (issue
+#21): first push = one create per page plus one per collection container (Notion: database,
+Confluence: parent page), on Notion plus one append per further 100 top-level blocks of a
+page; no-op = 2 requests per collection; edit = one write per changed block (Notion) / one
+PUT per changed page (Confluence) plus the no-op floor.
+
+Run: ``python bench/scale.py [--sizes 200,1000] [--only validate|sync|all] [--wikis
+notion,confluence]``. 5,000 documents take several minutes per wiki.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import math
+import os
+import posixpath
+import re
+import resource
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+from collections.abc import Callable
+from dataclasses import asdict, dataclass
+from pathlib import Path
+from typing import Any
+
+REPO = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(REPO))
+
+EXAMPLE = REPO / "playbook"
+RECORD_DIRS = ("rituals", "templates", "decisions")
+LINKS_PER_DOC = 6
+TOKEN_ENV = "PRODOPS_BENCH_TOKEN"
+USER_ENV = "PRODOPS_BENCH_USER"
+EDITED = 10
+EDIT_SOURCE = "rituals/weekly-product-update"
+EDIT_OLD = "There is no meeting."
+EDIT_NEW = "There is no meeting at all."
+
+
+# --------------------------------------------------------------------------- generator
+def _records() -> list[tuple[str, str]]:
+    """(relative path, text) of every record of the example playbook, in path order."""
+    out = []
+    for directory in RECORD_DIRS:
+        for path in sorted((EXAMPLE / directory).iterdir()):
+            if path.suffix in (".md", ".yaml"):
+                out.append((f"{directory}/{path.name}", path.read_text(encoding="utf-8")))
+    return out
+
+
+def _stem_key(relpath: str) -> str:
+    return relpath.rsplit(".", 1)[0]
+
+
+def generate_playbook(dest: Path, total: int, *, links: bool = False) -> list[str]:
+    """Write a valid playbook of ``total`` documents under ``dest`` (which must not exist):
+    the example's singletons and records, then copies of the records in sets. Returns the
+    relative paths of the documents written."""
+    shutil.copytree(EXAMPLE, dest)
+    records = _records()
+    keys = [_stem_key(r) for r, _ in records]
+    written = sorted(p.relative_to(dest).as_posix() for p in dest.rglob("*") if p.is_file())
+    copy_set = 0
+    while len(written) < total:
+        copy_set += 1
+        suffix = f"-s{copy_set}"
+        # Rewrite every reference to a record of the example into the same set's copy.
+        pattern = re.compile(
+            r"(?<![a-z0-9-])(" + "|".join(re.escape(k) for k in keys) + r")(?![a-z0-9-])")
+        for relpath, text in records:
+            if len(written) >= total:
+                break
+            new_rel = re.sub(r"(\.md|\.yaml)$", suffix + r"\1", relpath)
+            new = pattern.sub(lambda m, s=suffix: m.group(1) + s, text)
+            new = re.sub(r"(?m)^title: (.*)$", lambda m, n=copy_set: f"title: {m.group(1)} "
+                         f"(set {n})", new, count=1)
+            (dest / new_rel).write_text(new, encoding="utf-8")
+            written.append(new_rel)
+    written.sort()
+    if links:
+        add_links_and_tables(dest, written)
+    return written
+
+
+def add_links_and_tables(root: Path, files: list[str]) -> None:
+    """Append to every Markdown body a section of links to other documents (spread over the
+    whole playbook) and a table, in canonical form."""
+    from prodops_sync.markdown import canonical
+    from prodops_sync.playbook.loader import split_front_matter
+
+    n = len(files)
+    for index, relpath in enumerate(files):
+        if not relpath.endswith(".md"):
+            continue
+        here = posixpath.dirname(relpath) or "."
+        items = []
+        for step in range(1, LINKS_PER_DOC + 1):
+            target = files[(index + step * 7919) % n]
+            if target == relpath:
+                continue
+            rel = posixpath.relpath(target, here)
+            items.append(f"- See [{posixpath.basename(target)}]({rel}) for context.")
+        table = ["| Area | Owner | Status | Link |", "| --- | --- | --- | --- |"]
+        for row in range(5):
+            target = files[(index + row * 104729 + 1) % n]
+            rel = posixpath.relpath(target, here)
+            table.append(f"| Area {row} | Owner {row} | **on track** | [doc]({rel}) |")
+        path = root / relpath
+        front, body, _ = split_front_matter(path.read_text(encoding="utf-8"), relpath)
+        body = body.rstrip("\n") + "\n\n## Related documents\n\n" + "\n".join(items) + \
+            "\n\n" + "\n".join(table) + "\n"
+        path.write_text(f"---\n{front}---\n\n{canonical(body)}", encoding="utf-8")
+
+
+# --------------------------------------------------------------------------- validate
+def _front_matter_copy(root: Path, dest: Path) -> dict[str, Path]:
+    """Copy the playbook's fields as YAML files (front matter of Markdown files extracted),
+    one directory per kind; returns kind directory -> copy directory."""
+    from prodops_sync.playbook.loader import split_front_matter
+
+    dirs: dict[str, Path] = {}
+    for path in sorted(root.rglob("*")):
+        if not path.is_file():
+            continue
+        rel = path.relative_to(root).as_posix()
+        text = path.read_text(encoding="utf-8")
+        if path.suffix == ".md":
+            text = split_front_matter(text, rel)[0]
+        kind_dir = rel.split("/")[0] if "/" in rel else rel.rsplit(".", 1)[0]
+        out = dest / kind_dir / (path.stem + ".yaml")
+        out.parent.mkdir(parents=True, exist_ok=True)
+        out.write_text(text, encoding="utf-8")
+        dirs[kind_dir] = dest / kind_dir
+    return dirs
+
+
+_SCHEMA_FOR_DIR = {
+    "rituals": "ritual", "templates": "template", "decisions": "decision",
+    "release-tiers": "release-tier", "charter": "charter", "operating-model": "operating-model",
+    "insights-pipeline": "insights-pipeline", "rollout-plan": "rollout-plan", "risks": "risks",
+}
+
+
+@dataclass
+class Row:
+    """One measured line of the table."""
+
+    size: int
+    what: str
+    docs: int
+    wall: float
+    cpu: float
+    rss_mb: float
+    requests: int | None = None
+    floor: int | None = None
+    note: str = ""
+
+
+def run_measured(cmd: list[str]) -> tuple[int, float, float, float, str]:
+    """Run ``cmd``; (exit status, wall s, CPU s (user + system), peak RSS MB, output)."""
+    with tempfile.TemporaryFile("w+") as out:
+        start = time.perf_counter()
+        proc = subprocess.Popen(cmd, stdout=out, stderr=subprocess.STDOUT, text=True)
+        _, status, usage = os.wait4(proc.pid, 0)
+        wall = time.perf_counter() - start
+        proc.returncode = os.waitstatus_to_exitcode(status)
+        out.seek(0)
+        text = out.read()
+    return (proc.returncode, wall, usage.ru_utime + usage.ru_stime, usage.ru_maxrss / 1024,
+            text)
+
+
+def time_check_jsonschema(root: Path, work: Path) -> tuple[float, float, float, bool]:
+    """check-jsonschema over the fields of every file of ``root``, one run per kind
+    directory (fields extracted beforehand, not timed): wall s, CPU s, peak RSS MB, passed."""
+    exe = shutil.which("check-jsonschema") or str(Path(sys.executable).parent /
+                                                   "check-jsonschema")
+    dirs = _front_matter_copy(root, work)
+    schemas = REPO / "schemas"
+    ok, wall, cpu, rss = True, 0.0, 0.0, 0.0
+    for kind_dir, directory in dirs.items():
+        files = sorted(str(p) for p in directory.iterdir())
+        schema = schemas / f"{_SCHEMA_FOR_DIR[kind_dir]}.schema.json"
+        code, w, c, r, text = run_measured([exe, "--schemafile", str(schema), *files])
+        wall, cpu, rss = wall + w, cpu + c, max(rss, r)
+        if code:
+            ok = False
+            print(text[-2000:], file=sys.stderr)
+    return wall, cpu, rss, ok
+
+
+def time_validate(root: Path) -> tuple[float, float, float, bool]:
+    """``prodops-sync validate ROOT`` in a fresh process: wall s, CPU s (its workers
+    included), peak RSS MB (the largest process), valid (warnings allowed)."""
+    code, wall, cpu, rss, text = run_measured(
+        [sys.executable, "-m", "prodops_sync", "validate", str(root)])
+    if code:
+        print(text[-3000:], file=sys.stderr)
+    return wall, cpu, rss, code == 0
+
+
+def validate_rows(size: int, work: Path) -> list[Row]:
+    rows = []
+    for variant, links in (("plain", False), ("links", True)):
+        root = work / f"validate-{variant}-{size}" / "playbook"
+        generate_playbook(root, size, links=links)
+        wall, cpu, rss, ok = time_validate(root)
+        rows.append(Row(size, f"validate ({variant})", size, wall, cpu, rss,
+                        note="" if ok else "INVALID"))
+        wall, cpu, rss, ok = time_check_jsonschema(root, work / f"cjs-{variant}-{size}")
+        rows.append(Row(size, f"check-jsonschema ({variant})", size, wall, cpu, rss,
+                        note="fields only" + ("" if ok else ", FAILED")))
+        shutil.rmtree(root.parent, ignore_errors=True)
+    return rows
+
+
+# --------------------------------------------------------------------------- sync
+def _engine(root: Path, name: str, standin: Any) -> Any:
+    from prodops_sync.remotes.factory import open_remote
+    from prodops_sync.sync.config import credentials, load_config
+    from prodops_sync.sync.engine import Engine
+    from prodops_sync.sync.state import StateStore
+
+    config = load_config(root / "prodops-sync.yaml")
+    target = config.target(name)
+    if target.type == "notion":
+        from prodops_sync.remotes.notion import NotionRemote
+
+        remote: Any = NotionRemote.from_target(target, credentials(target),
+                                               clock=standin.clock.time)
+    else:
+        remote = open_remote(target, credentials(target))
+    return Engine(config.playbook_dir, remote, StateStore(config.state_dir, name))
+
+
+def _floors(playbook: Path, wiki: str) -> tuple[int, int, int]:
+    """(first push floor, no-op floor, collections) of the playbook at ``playbook``."""
+    from prodops_sync.formats.notion.blocks import to_blocks
+    from prodops_sync.kinds import BUILTIN
+    from prodops_sync.playbook.loader import load_playbook
+
+    docs = load_playbook(playbook).documents
+    kinds = {d.kind for d in docs}
+    collections = {BUILTIN[k].collection for k in kinds}
+    first = len(docs) + len(collections)
+    if wiki == "notion":
+        for doc in docs:
+            blocks = len(to_blocks(doc.body, current_key=doc.key)) if doc.body else 0
+            first += max(0, math.ceil(blocks / 100) - 1)
+    return first, 2 * len(collections), len(collections)
+
+
+def sync_one(wiki: str, size: int) -> list[dict[str, Any]]:
+    """Push, no-op and edit on one wiki in this process; rows as dicts."""
+    import yaml
+
+    from prodops_sync.standins import ConfluenceStandin, NotionStandin
+
+    os.environ.setdefault(TOKEN_ENV, "bench-token")
+    os.environ.setdefault(USER_ENV, "bench@example.com")
+    tmp = Path(tempfile.mkdtemp(prefix="prodops-scale-"))
+    rows: list[Row] = []
+    standin: Any = NotionStandin() if wiki == "notion" else ConfluenceStandin()
+    try:
+        with standin:
+            name = wiki
+            if wiki == "notion":
+                spec: dict[str, Any] = {"type": "notion", "root_page": standin.root_page_id,
+                                        "base_url": standin.url}
+            else:
+                spec = {"type": "confluence", "url": standin.url, "space": "PLAY",
+                        "user_env": USER_ENV}
+            spec.update({"token_env": TOKEN_ENV, "requests_per_second": 10_000})
+            root = tmp / "repo"
+            files = generate_playbook(root / "playbook", size, links=True)
+            (root / "prodops-sync.yaml").write_text(yaml.safe_dump(
+                {"playbook": "playbook", "targets": {name: spec}}), encoding="utf-8")
+            first_floor, noop_floor, _ = _floors(root / "playbook", wiki)
+
+            def measure(what: str, floor: int, run: Callable[[], Any]) -> None:
+                standin.request_log.clear()
+                wall, cpu = time.perf_counter(), time.thread_time()
+                report = run()
+                wall, cpu = time.perf_counter() - wall, time.thread_time() - cpu
+                requests = standin.request_log.reads() + standin.request_log.writes()
+                rss = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+                note = f"{standin.request_log.writes()} writes"
+                if report.conflicts:
+                    note += f", {len(report.conflicts)} conflicts"
+                rows.append(Row(size, f"{wiki}: {what}", size, wall, cpu, rss, requests,
+                                floor, note))
+
+            measure("first push", first_floor,
+                    lambda: _engine(root, name, standin).push(max_delete=0))
+            standin.clock.advance(300)
+            measure("no-op push", noop_floor, lambda: _engine(root, name, standin).push())
+            measure("no-op pull", noop_floor, lambda: _engine(root, name, standin).pull())
+            edited = [f for f in files if f.startswith(EDIT_SOURCE)][:EDITED]
+            for relpath in edited:
+                path = root / "playbook" / relpath
+                text = path.read_text(encoding="utf-8")
+                assert EDIT_OLD in text, relpath
+                path.write_text(text.replace(EDIT_OLD, EDIT_NEW, 1), encoding="utf-8")
+            standin.clock.advance(300)
+            measure(f"{len(edited)}-doc edit, push", noop_floor + len(edited),
+                    lambda: _engine(root, name, standin).push())
+    finally:
+        shutil.rmtree(tmp, ignore_errors=True)
+    return [asdict(r) for r in rows]
+
+
+def sync_rows(wiki: str, size: int) -> list[Row]:
+    """:func:`sync_one` in a fresh process (so that peak RSS is this run's)."""
+    code, wall, _, _, text = run_measured(
+        [sys.executable, __file__, "--one", f"{wiki}:{size}"])
+    if code:
+        print(text[-4000:], file=sys.stderr)
+        return [Row(size, f"{wiki}: FAILED (exit {code})", size, wall, 0.0, 0.0)]
+    data = json.loads(text.strip().splitlines()[-1])
+    return [Row(**r) for r in data]
+
+
+# --------------------------------------------------------------------------- table
+def table(rows: list[Row]) -> str:
+    head = ("| docs | what | wall s | wall s/100 docs | CPU s/100 docs | peak RSS MB | "
+            "requests | floor | x floor | note |")
+    lines = [head, "|" + "---|" * 10]
+    for r in rows:
+        per = 100 / r.docs if r.docs else 0.0
+        req = "" if r.requests is None else str(r.requests)
+        floor = "" if r.floor is None else str(r.floor)
+        ratio = f"{r.requests / r.floor:.2f}" if r.requests is not None and r.floor else ""
+        lines.append(f"| {r.docs} | {r.what} | {r.wall:.2f} | {r.wall * per:.2f} | "
+                     f"{r.cpu * per:.2f} | {r.rss_mb:.0f} | {req} | {floor} | {ratio} | "
+                     f"{r.note} |")
+    return "\n".join(lines)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--sizes", default="200,1000",
+                        help="comma-separated playbook sizes (default 200,1000)")
+    parser.add_argument("--only", choices=["validate", "sync", "all"], default="all")
+    parser.add_argument("--wikis", default="notion,confluence")
+    parser.add_argument("--one", help=argparse.SUPPRESS)  # internal: WIKI:SIZE in-process
+    args = parser.parse_args()
+    if args.one:
+        wiki, size = args.one.split(":")
+        print(json.dumps(sync_one(wiki, int(size))))
+        return
+    sizes = [int(s) for s in args.sizes.split(",") if s.strip()]
+    wikis = [w for w in args.wikis.split(",") if w]
+    rows: list[Row] = []
+    with tempfile.TemporaryDirectory(prefix="prodops-scale-") as work:
+        for size in sizes:
+            if args.only in ("validate", "all"):
+                rows.extend(validate_rows(size, Path(work)))
+                print(table(rows[-4:]), file=sys.stderr)
+            if args.only in ("sync", "all"):
+                for wiki in wikis:
+                    rows.extend(sync_rows(wiki, size))
+                    print(table(rows[-4:]), file=sys.stderr)
+    print(f"{time.strftime('%Y-%m-%d')}, {os.cpu_count()} cores, python {sys.version.split()[0]}"
+          f": python bench/scale.py --sizes {args.sizes} --only {args.only}")
+    print(table(rows))
+
+
+if __name__ == "__main__":
+    main()
