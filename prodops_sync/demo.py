@@ -146,8 +146,10 @@ def run_demo(
         echo("".join(f"   {line}" for line in diff.splitlines(keepends=True)).rstrip())
         again = engine().push()
         echo(f"6. prodops-sync push again: {summary_line(again)}")
-        echo(f"   The pages as the wiki shows them: {view_url} (open it with --serve)")
-        if serve is not None:
+        if serve is None:
+            echo(f"   The pages as the wiki shows them: {view_url} (run with --serve to "
+                 "keep it open)")
+        else:
             serve(view_url)
     return DemoResult(workdir, push.writes, diff, again.writes)
 

@@ -81,26 +81,31 @@ def test_a_request_over_500_kb_is_refused(notion_standin: NotionStandin) -> None
     assert err.status == 400 and err.code == "validation_error" and "500KB" in str(err)
 
 
+def _row_error(standin: NotionStandin, ptype: str, value: Any) -> APIResponseError:
+    """The error of creating a row whose property ``P`` (of type ``ptype``) is ``value``."""
+    c = _client(standin)
+    db = c.databases.create(
+        parent={"type": "page_id", "page_id": standin.root_page_id},
+        title=[{"text": {"content": "Limits"}}],
+        initial_data_source={"properties": {"Name": {"title": {}}, "P": {ptype: {}}}},
+    )
+    return _error(lambda: c.pages.create(
+        parent={"data_source_id": db["data_sources"][0]["id"]},
+        properties={"Name": {"title": [{"text": {"content": "n"}}]}, "P": {ptype: value}},
+    ))
+
+
 @pytest.mark.parametrize(("ptype", "count", "limit"), [
     ("multi_select", 101, 100), ("people", 101, 100)])
 def test_property_arrays_over_their_limit_are_refused(
     notion_standin: NotionStandin, ptype: str, count: int, limit: int
 ) -> None:
-    c = _client(notion_standin)
-    db = c.databases.create(
-        parent={"type": "page_id", "page_id": notion_standin.root_page_id},
-        title=[{"text": {"content": "Limits"}}],
-        initial_data_source={"properties": {"Name": {"title": {}}, "P": {ptype: {}}}},
-    )
     values: Any
     if ptype == "multi_select":
         values = [{"name": f"o{i}"} for i in range(count)]
     else:
         values = [{"id": f"{i:08d}-0000-0000-0000-000000000000"} for i in range(count)]
-    err = _error(lambda: c.pages.create(
-        parent={"data_source_id": db["data_sources"][0]["id"]},
-        properties={"Name": {"title": [{"text": {"content": "n"}}]}, "P": {ptype: values}},
-    ))
+    err = _row_error(notion_standin, ptype, values)
     assert err.status == 400 and err.code == "validation_error"
     assert f"should be ≤ `{limit}`" in str(err)
 
@@ -110,16 +115,7 @@ def test_property_arrays_over_their_limit_are_refused(
 def test_text_like_properties_over_their_limit_are_refused(
     notion_standin: NotionStandin, ptype: str, length: int
 ) -> None:
-    c = _client(notion_standin)
-    db = c.databases.create(
-        parent={"type": "page_id", "page_id": notion_standin.root_page_id},
-        title=[{"text": {"content": "Limits"}}],
-        initial_data_source={"properties": {"Name": {"title": {}}, "P": {ptype: {}}}},
-    )
-    err = _error(lambda: c.pages.create(
-        parent={"data_source_id": db["data_sources"][0]["id"]},
-        properties={"Name": {"title": [{"text": {"content": "n"}}]}, "P": {ptype: "a" * length}},
-    ))
+    err = _row_error(notion_standin, ptype, "a" * length)
     assert err.status == 400 and err.code == "validation_error"
     assert f"length should be ≤ `{length - 1}`" in str(err)
 

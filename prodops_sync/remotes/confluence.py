@@ -1215,12 +1215,12 @@ class ConfluenceRemote(HttpRemote):
         self._store_key_on(entry.remote_id, entry.title, key)
 
     def _store_key_on(self, page_id: str, title: str, key: str) -> None:
-        """Set the ``prodops-sync`` property of page ``page_id`` (create or replace)."""
-        if self.cloud:
-            self._store_key_v2(page_id, title, key)
-            return
-        path = f"{API}/content/{page_id}/property"
+        """Set the ``prodops-sync`` property of page ``page_id`` (create or replace). Cloud:
+        ``POST api/v2/pages/{id}/properties``, and when it exists ``PUT
+        .../properties/{property-id}``; Data Center: the v1 ``content/{id}/property`` pair."""
         value = {"key": key}
+        path = (f"{V2}/pages/{page_id}/properties" if self.cloud
+                else f"{API}/content/{page_id}/property")
 
         def post() -> bool:
             try:
@@ -1234,48 +1234,23 @@ class ConfluenceRemote(HttpRemote):
         if self._call(f"store key on {title!r}", post, write=True):
             return
         # The property exists (a copied page carries its original's key): replace it.
-        prop = self._get(f"read key of {title!r}", f"{path}/{PROPERTY_KEY}") or {}
+        if self.cloud:
+            found = self._v2_list(f"read key of {title!r}", path, key=PROPERTY_KEY)
+            prop = found[0] if found else {}
+            if prop.get("value") != value and not prop.get("id"):
+                raise RemoteError(f"confluence: store key on {title!r}: the property could "
+                                  "be neither created nor found")
+            target = f"{path}/{prop.get('id')}"
+        else:
+            prop = self._get(f"read key of {title!r}", f"{path}/{PROPERTY_KEY}") or {}
+            target = f"{path}/{PROPERTY_KEY}"
         if prop.get("value") == value:
             return  # an earlier attempt landed
         number = int((prop.get("version") or {}).get("number", 0)) + 1
         self._call(
             f"store key on {title!r}",
             lambda: self.client.put(
-                f"{path}/{PROPERTY_KEY}",
-                data={"key": PROPERTY_KEY, "value": value, "version": {"number": number}},
-            ),
-            write=True,
-        )
-
-    def _store_key_v2(self, page_id: str, title: str, key: str) -> None:
-        """``POST api/v2/pages/{id}/properties``; when the property exists, ``PUT
-        .../properties/{property-id}`` with its next version."""
-        path = f"{V2}/pages/{page_id}/properties"
-        value = {"key": key}
-
-        def post() -> bool:
-            try:
-                self.client.post(path, data={"key": PROPERTY_KEY, "value": value})
-            except requests.HTTPError as exc:
-                if _status_of(exc) in (400, 409):
-                    return False  # it exists already
-                raise
-            return True
-
-        if self._call(f"store key on {title!r}", post, write=True):
-            return
-        found = self._v2_list(f"read key of {title!r}", path, key=PROPERTY_KEY)
-        prop = found[0] if found else {}
-        if prop.get("value") == value:
-            return  # an earlier attempt landed
-        if not prop.get("id"):
-            raise RemoteError(f"confluence: store key on {title!r}: the property could be "
-                              "neither created nor found")
-        number = int((prop.get("version") or {}).get("number", 0)) + 1
-        self._call(
-            f"store key on {title!r}",
-            lambda: self.client.put(
-                f"{path}/{prop['id']}",
+                target,
                 data={"key": PROPERTY_KEY, "value": value, "version": {"number": number}},
             ),
             write=True,

@@ -240,13 +240,13 @@ class NotionStandin(NotionFiles, NotionView, StandinServer):
                 "Notion-Version header failed validation: Notion-Version header should be "
                 "defined, instead was `undefined`.",
             )
-        self.versions_seen.add(version)
         if version not in KNOWN_VERSIONS:
             raise validation_error(
                 f"Notion-Version header failed validation: Notion-Version header should be "
                 f"one of `{', '.join(sorted(KNOWN_VERSIONS))}` (the versions this stand-in "
-                f"serves), instead was `{version}`."
+                f"serves), instead was `{version[:60]}`."
             )
+        self.versions_seen.add(version)  # known ones only: the set stays bounded
 
     def not_found_error(self, request: Request) -> ApiError:
         return notion_error(400, "invalid_request_url", "Invalid request URL.")
