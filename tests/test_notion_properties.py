@@ -58,12 +58,12 @@ def test_database_properties() -> None:
     props = database_properties(SCHEMA)
     assert props[TITLE_PROPERTY] == {"title": {}}
     assert props[KEY_PROPERTY] == {"rich_text": {}}
-    assert props["cadence"] == {"select": {"options": [{"name": "weekly"}, {"name": "monthly"}]}}
-    assert props["audience"]["multi_select"]["options"] == [{"name": "PMs"}, {"name": "Sales"}]
-    assert props["date"] == {"date": {}} and props["public"] == {"checkbox": {}}
-    assert props["link"] == {"url": {}} and props["duration_minutes"]["number"]
-    assert props["output_artifact"] == {"rich_text": {}}
-    rel = database_properties(SCHEMA, relations={"template": "ds-1"})["output_artifact"]
+    assert props["Cadence"] == {"select": {"options": [{"name": "weekly"}, {"name": "monthly"}]}}
+    assert props["Audience"]["multi_select"]["options"] == [{"name": "PMs"}, {"name": "Sales"}]
+    assert props["Date"] == {"date": {}} and props["Public"] == {"checkbox": {}}
+    assert props["Link"] == {"url": {}} and props["Duration minutes"]["number"]
+    assert props["Output artifact"] == {"rich_text": {}}
+    rel = database_properties(SCHEMA, relations={"template": "ds-1"})["Output artifact"]
     assert rel["relation"]["data_source_id"] == "ds-1"
 
 
@@ -91,8 +91,8 @@ def test_fields_round_trip(fields: dict[str, Any]) -> None:
 
 def test_missing_fields_clear_properties() -> None:
     props = fields_to_properties({"title": "T", "cadence": "weekly"}, SCHEMA)
-    assert props["audience"] == {"multi_select": []} and props["date"] == {"date": None}
-    assert props["owner"] == {"rich_text": []} and props["duration_minutes"] == {"number": None}
+    assert props["Audience"] == {"multi_select": []} and props["Date"] == {"date": None}
+    assert props["Owner"] == {"rich_text": []} and props["Duration minutes"] == {"number": None}
 
 
 def test_missing_boolean_reads_back_false() -> None:
@@ -103,7 +103,7 @@ def test_missing_boolean_reads_back_false() -> None:
 
 def test_unknown_select_option_is_sent_by_name() -> None:
     props = fields_to_properties({"title": "T", "cadence": "fortnightly"}, SCHEMA)
-    assert props["cadence"] == {"select": {"name": "fortnightly"}}
+    assert props["Cadence"] == {"select": {"name": "fortnightly"}}
 
 
 def test_relations_use_page_ids() -> None:
@@ -112,7 +112,7 @@ def test_relations_use_page_ids() -> None:
               "supersedes": ["decisions/1"], "public": False}
     relations = {"template": "ds-1", "decision": "ds-2"}
     props = fields_to_properties(fields, SCHEMA, relations=relations, page_id_for=ids.get)
-    assert props["output_artifact"] == {"relation": [{"id": "page-1"}]}
+    assert props["Output artifact"] == {"relation": [{"id": "page-1"}]}
     back = {v: k for k, v in ids.items()}
     assert properties_to_fields(api_shaped(props), SCHEMA, relations=relations,
                                 key_for_page_id=back.get) == fields
@@ -178,16 +178,16 @@ def test_a_list_of_strings_is_one_item_per_line(items: list[str], text: str) -> 
     )
 
     props = fields_to_properties({"title": "T", "audience": items}, _STRING_LIST)
-    written = "".join(r["text"]["content"] for r in props["audience"]["rich_text"])
+    written = "".join(r["text"]["content"] for r in props["Audience"]["rich_text"])
     assert written == text
-    read = {"audience": {"type": "rich_text", "rich_text": _rich_items(written)}}
+    read = {"Audience": {"type": "rich_text", "rich_text": _rich_items(written)}}
     assert properties_to_fields(read, _STRING_LIST)["audience"] == items
 
 
 def test_a_list_an_earlier_version_wrote_as_json_still_reads() -> None:
     from prodops_sync.formats.notion.properties import properties_to_fields
 
-    read = {"audience": {"type": "rich_text",
+    read = {"Audience": {"type": "rich_text",
                          "rich_text": _rich_items('["Sales","CS"]')}}
     assert properties_to_fields(read, _STRING_LIST)["audience"] == ["Sales", "CS"]
 
@@ -195,6 +195,6 @@ def test_a_list_an_earlier_version_wrote_as_json_still_reads() -> None:
 def test_a_wiki_user_adding_a_line_adds_an_item() -> None:
     from prodops_sync.formats.notion.properties import properties_to_fields
 
-    read = {"audience": {"type": "rich_text",
+    read = {"Audience": {"type": "rich_text",
                          "rich_text": _rich_items("Sales\nCS\nSupport")}}
     assert properties_to_fields(read, _STRING_LIST)["audience"] == ["Sales", "CS", "Support"]

@@ -107,14 +107,14 @@ SCHEMA = {"properties": {
 def test_retyped_properties_are_read_by_their_own_type_and_misfits_reported() -> None:
     props = {
         "Name": VALUES[0][0],
-        "cadence": {"id": "st", "type": "status", "status": {"name": "weekly"}},
-        "owner": {"id": "p", "type": "people", "people": [ADA, BOT]},
-        "attendees": {"id": "p2", "type": "people", "people": [ADA]},
-        "date": {"id": "d2", "type": "date", "date": {"start": "2025-07-01",
+        "Cadence": {"id": "st", "type": "status", "status": {"name": "weekly"}},
+        "Owner": {"id": "p", "type": "people", "people": [ADA, BOT]},
+        "Attendees": {"id": "p2", "type": "people", "people": [ADA]},
+        "Date": {"id": "d2", "type": "date", "date": {"start": "2025-07-01",
                                                       "end": "2025-07-04"}},
-        "duration_minutes": {"id": "f", "type": "formula",
+        "Duration minutes": {"id": "f", "type": "formula",
                              "formula": {"type": "number", "number": 30}},
-        "score": {"id": "fs", "type": "formula", "formula": {"type": "string", "string": "n/a"}},
+        "Score": {"id": "fs", "type": "formula", "formula": {"type": "string", "string": "n/a"}},
     }
     problems: list[str] = []
     fields = properties_to_fields(props, SCHEMA, problems=problems)
@@ -125,23 +125,23 @@ def test_retyped_properties_are_read_by_their_own_type_and_misfits_reported() ->
         "duration_minutes": 30, "score": "n/a",
     }
     assert len(problems) == 2
-    assert "'owner' is a people property" in problems[0]
-    assert "'score' is a formula property" in problems[1]
+    assert "'Owner' is a people property" in problems[0]
+    assert "'Score' is a formula property" in problems[1]
 
 
 def test_date_range_written_back_with_its_end() -> None:
     out = fields_to_properties({"title": "x", "date": "2025-07-01/2025-07-04"}, SCHEMA)
-    assert out["date"] == {"date": {"start": "2025-07-01", "end": "2025-07-04"}}
+    assert out["Date"] == {"date": {"start": "2025-07-01", "end": "2025-07-04"}}
 
 
 def test_read_only_and_retyped_properties_are_never_written() -> None:
-    existing = {"Name": "title", "cadence": "status", "owner": "people", "date": "date",
-                "duration_minutes": "formula", "score": "rollup", "attendees": "rich_text"}
+    existing = {"Name": "title", "Cadence": "status", "Owner": "people", "Date": "date",
+                "Duration minutes": "formula", "Score": "rollup", "Attendees": "rich_text"}
     out = fields_to_properties({"title": "x", "cadence": "weekly", "owner": "Ada",
                                 "duration_minutes": 30, "score": 1.5}, SCHEMA,
                                existing=existing)
-    assert out["cadence"] == {"status": {"name": "weekly"}}
-    assert "owner" not in out and "duration_minutes" not in out and "score" not in out
+    assert out["Cadence"] == {"status": {"name": "weekly"}}
+    assert "Owner" not in out and "Duration minutes" not in out and "Score" not in out
     assert not any(existing[k] in READ_ONLY_TYPES for k in out)
 
 

@@ -41,9 +41,9 @@ def test_team_kinds_get_their_own_collection(side: tuple[Workspace, Any]) -> Non
     if isinstance(standin.state.get("pages"), dict):  # Notion: a database with schema properties
         ds = standin.state["data_sources"][containers["OKRs"]]
         props = ds["properties"]
-        assert props["quarter"]["type"] == "rich_text"
-        assert props["status"]["type"] == "select"
-        assert props["confidence"]["type"] == "number"
+        assert props["Quarter"]["type"] == "rich_text"
+        assert props["Status"]["type"] == "select"
+        assert props["Confidence"]["type"] == "number"
         page = standin.state["pages"][okr]
         assert page["parent"]["data_source_id"] == containers["OKRs"]
         titles = [n for n, p in standin.state["data_sources"][containers["Services"]]
@@ -66,7 +66,7 @@ def test_team_kind_field_edited_in_the_wiki_is_pulled(side: tuple[Workspace, Any
     ws, standin = side
     page = ws.remote_id("okrs/activation")
     if isinstance(standin.state.get("pages"), dict):
-        standin.wiki_user.set_properties(page, {"status": {"select": {"name": "at-risk"}}})
+        standin.wiki_user.set_properties(page, {"Status": {"select": {"name": "at-risk"}}})
     else:
         cell = "<td><p>on-track</p></td>"
         body = standin.wiki_user.body(page)
@@ -84,8 +84,8 @@ def test_team_kind_record_created_in_the_wiki_comes_back(side: tuple[Workspace, 
     parent = ws.state()["containers"]["Services"]
     if isinstance(standin.state.get("pages"), dict):
         standin.wiki_user.create_page(parent, "Search", properties={
-            "owner": {"rich_text": [{"text": {"content": "Discovery team"}}]},
-            "lifecycle": {"select": {"name": "experimental"}},
+            "Owner": {"rich_text": [{"text": {"content": "Discovery team"}}]},
+            "Lifecycle": {"select": {"name": "experimental"}},
         })
     else:
         body = ("<ac:structured-macro ac:name=\"details\"><ac:rich-text-body><table><tbody>"

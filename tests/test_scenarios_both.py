@@ -41,7 +41,7 @@ class Wiki:
             self.standin.wiki_user.create_page(title, f"<p>{text}</p>", parent_id=parent)
         else:
             self.standin.wiki_user.create_page(
-                parent, title, properties={"cadence": {"select": {"name": "monthly"}}},
+                parent, title, properties={"Cadence": {"select": {"name": "monthly"}}},
                 blocks=[{"paragraph": {"rich_text": [{"text": {"content": text}}]}}],
             )
 
@@ -211,7 +211,7 @@ def test_field_edited_in_the_wiki_is_pulled_into_yaml_keeping_comments(
     before = ws.read(path)
     page = ws.remote_id(key)
     if wiki.kind == "notion":
-        wiki.standin.wiki_user.set_properties(page, {"lead_time_days": {"number": 2}})
+        wiki.standin.wiki_user.set_properties(page, {"Lead time days": {"number": 2}})
     else:
         cell = "<th><p>Lead time days</p></th><td><p>0</p></td>"
         body = wiki.standin.wiki_user.body(page)

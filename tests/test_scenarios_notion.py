@@ -73,7 +73,7 @@ def test_property_edit_in_notion_pulled_into_yaml_keeping_comments(
     ws.run("push")
     before = ws.read("release-tiers/tier-1-low.yaml")
     notion_standin.wiki_user.set_properties(
-        ws.remote_id(TIER), {"lead_time_days": {"number": 2}}
+        ws.remote_id(TIER), {"Lead time days": {"number": 2}}
     )
     result = ws.run("pull")
     assert result.exit_code == 0, result.output
@@ -156,7 +156,7 @@ def test_page_created_in_notion_becomes_a_file(ws: Workspace, notion_standin: An
     ds = ws.state()["containers"]["Rituals"]
     notion_standin.wiki_user.create_page(
         ds, "Design Crit / Weekly",
-        properties={"cadence": {"select": {"name": "weekly"}}},
+        properties={"Cadence": {"select": {"name": "weekly"}}},
         blocks=[{"paragraph": {"rich_text": [{"text": {"content": "Bring work in progress."}}]}}],
     )
     result = ws.run("pull")

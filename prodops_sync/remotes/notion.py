@@ -79,7 +79,7 @@ NOTION_VERSION = "2026-03-11"
 SUPPORTED_VERSIONS = ("2026-03-11", "2025-09-03")
 DEFAULT_BASE_URL = "https://api.notion.com"
 KEY_PROPERTY = notion_props.KEY_PROPERTY
-KIND_PROPERTY = "Kind"
+KIND_PROPERTY = notion_props.KIND_PROPERTY
 SINGLETON_COLLECTION = "Playbook"
 # A page whose last_edited_time is this close to "now" may have been edited again within the
 # same minute (Notion rounds the timestamp down), so its marker proves nothing. The slack
@@ -254,7 +254,9 @@ class NotionRemote(HttpRemote):
             members = collections(self._kinds).get(collection) or []
             names = self.database_properties(collection, members) if members else {}
             ids = self._property_ids.setdefault(collection, {})
-            self._columns[collection] = Columns(collection, names, ids)
+            self._columns[collection] = Columns(
+                collection, names, ids, _earlier_names(members)
+            )
         return self._columns[collection]
 
     def _by_tool_names(self, page: dict[str, Any], kind_name: str) -> dict[str, Any]:
@@ -292,11 +294,58 @@ class NotionRemote(HttpRemote):
                     continue
             if create and state.containers.get(f"{collection}#schema") != digest:
                 ds_id = state.containers[collection]
+                update = self._schema_update(collection, ds_id, props)
                 self._write(
                     f"update database {collection!r}",
-                    partial(self.client.data_sources.update, ds_id, properties=props),
+                    partial(self.client.data_sources.update, ds_id, properties=update),
                 )
                 state.containers[f"{collection}#schema"] = digest
+
+    def _schema_update(
+        self, collection: str, ds_id: str, props: dict[str, Any]
+    ) -> dict[str, Any]:
+        """The ``properties`` of a data-source update bringing an existing database to
+        ``props`` without losing a value or a person's change (one read):
+
+        - a column an earlier version named like its field (``duration_minutes``) is renamed
+          to its label, by property id, so its values stay;
+        - a column a person renamed or retyped in Notion keeps its name and type (it is
+          addressed by id; only the tool's option lists are sent where the type matches);
+        - a column that is missing is added.
+        """
+        source = self._read(
+            f"read database {collection!r}",
+            partial(self.client.data_sources.retrieve, ds_id),
+        )
+        current = {
+            name: value for name, value in (source.get("properties") or {}).items()
+            if isinstance(value, dict)
+        }
+        name_of_id = {str(value.get("id")): name for name, value in current.items()}
+        columns = self._cols(collection)
+        update: dict[str, Any] = {}
+        for label, spec in props.items():
+            ptype = next(iter(spec))
+            now = name_of_id.get(columns.ids.get(label, "")) or (
+                label if label in current else None)
+            old = columns.aliases.get(label)
+            if now is None and old in current:
+                now = old
+            if now is None:
+                update[label] = spec
+                continue
+            column = current[now]
+            same_type = column.get("type") == ptype
+            change: dict[str, Any] = dict(spec) if same_type else {}
+            if now == old and now != label:
+                change["name"] = label
+            if change:
+                update[str(column.get("id") or now)] = change
+            if column.get("id"):
+                columns.ids[label] = str(column["id"])
+            if old is not None:
+                columns.ids.pop(old, None)
+        return update
 
     def _find_databases(self) -> dict[str, str]:
         """Databases already under the root page (a lost state file must not duplicate
@@ -927,6 +976,17 @@ class NotionRemote(HttpRemote):
             maybe_changed=unsettled,
             parent=parent,
         )
+
+
+def _earlier_names(kinds: Sequence[KindSpec]) -> dict[str, str]:
+    """Column label -> the name earlier versions gave the column (the field name), for the
+    fields whose label differs from it."""
+    out: dict[str, str] = {}
+    for kind in kinds:
+        for field, label in notion_props.column_names(load_schema(kind.name)).items():
+            if label != field and label != notion_props.TITLE_PROPERTY:
+                out.setdefault(label, field)
+    return out
 
 
 def _first_step(

@@ -30,6 +30,10 @@ def _validator(registry: Registry, kind: str) -> Draft202012Validator:
     )
 
 
+TAG_PATTERN = "^[^,]+$"
+"""The item pattern of ``x-tags`` lists (tags, names, roles): no commas."""
+
+
 def _short(value: Any) -> str:
     text = repr(value)
     return text if len(text) <= _MAX_REPR else text[: _MAX_REPR - 3] + "..."
@@ -49,6 +53,9 @@ def _message(error: ValidationError) -> str:
     if error.validator == "pattern" and isinstance(schema, dict) and "x-ref" in schema:
         return (f"{_short(error.instance)} is not a {schema['x-ref']} key "
                 f"(expected a path like {str(expected).strip('^$')})")
+    if error.validator == "pattern" and expected == TAG_PATTERN:
+        return (f"{_short(error.instance)} holds a comma; entries of this list become tags "
+                "(Notion multi-select options), which cannot: make each one its own entry")
     return error.message if len(error.message) <= 200 else error.message[:197] + "..."
 
 

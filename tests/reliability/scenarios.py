@@ -100,7 +100,7 @@ def wiki_edits(world: World) -> None:
         user.add_paragraph(other, "Added in the wiki: check the status page too.")
         user.create_page(
             world.state()["containers"]["Rituals"], "Demo Day",
-            properties={"cadence": {"select": {"name": "monthly"}}},
+            properties={"Cadence": {"select": {"name": "monthly"}}},
             blocks=[{"paragraph": {"rich_text": [{"text": {"content": "Show what shipped."}}]}}],
         )
     else:

@@ -321,7 +321,7 @@ def _set_title(world: World, page: str, title: str) -> None:
 def test_hostile_text_in_an_error_message_is_one_line(notion: World) -> None:
     standin: Any = notion.standin
     page = notion.remote_id(RITUAL)
-    standin.wiki_user.set_properties(page, {"agenda": notion_rich("\n::error::[x\x1b[31m")})
+    standin.wiki_user.set_properties(page, {"Agenda": notion_rich("\n::error::[x\x1b[31m")})
     before = tree(notion.root.parent)
     result = notion.run("pull")
     assert_held(notion, before, result)
@@ -502,7 +502,7 @@ def _break_page(world: World) -> None:
     if world.kind == "notion":
         # agenda (a list of objects) is still JSON text in Notion; a list of strings is one
         # item per line, which any text reads as.
-        standin.wiki_user.set_properties(page, {"agenda": notion_rich("[Alice, Bob")})
+        standin.wiki_user.set_properties(page, {"Agenda": notion_rich("[Alice, Bob")})
     else:
         body = standin.wiki_user.body(page)
         cell = re.search(r"<th><p>Attendees</p></th><td>.*?</td>", body)

@@ -1,7 +1,9 @@
 """A kind's fields ⇄ Notion database properties (pure functions, no I/O).
 
-Schema → property type (each top-level field of the kind's JSON Schema becomes one property
-named exactly like the field, so that the mapping is obvious and reversible):
+Schema → property type. Each top-level field of the kind's JSON Schema becomes one property
+named by its human label (:func:`column_names`: the schema's ``title``, else ``Duration
+minutes`` for ``duration_minutes``); the remote keeps the label -> property id mapping in the
+state so a column renamed in Notion still maps back to its field:
 
 =============================================  =================================================
 JSON Schema                                    Notion property
@@ -10,6 +12,9 @@ the ``title`` field (or the one marked         the title property, named :data:`
 ``"x-title": true`` by the kinds registry)
 string with ``enum``                           ``select`` with the enum values as options
 array whose items have ``enum``                ``multi_select`` with those options
+array marked ``"x-tags": true`` (short,        ``multi_select`` (options created as pages use
+comma-free strings: names, roles, taxonomies)  them); a column that is rich text in an
+                                               existing database stays one item per line
 string with ``format: date`` / ``date-time``   ``date`` (the ISO string is kept as written)
 ``integer`` / ``number``                       ``number``
 ``boolean``                                    ``checkbox``
@@ -41,9 +46,12 @@ from collections.abc import Callable
 from typing import Any
 
 from prodops_sync.formats.notion.richtext import Run, plain_text, runs_to_rich_text
+from prodops_sync.labels import field_labels
 
 TITLE_PROPERTY = "Name"
 KEY_PROPERTY = "Sync key"
+KIND_PROPERTY = "Kind"
+"""The select naming a row's kind in a database several kinds share."""
 Schema = dict[str, Any]
 
 
@@ -63,7 +71,9 @@ def property_type(name: str, prop: Schema, relations: dict[str, str] | None = No
         if prop.get("format") == "uri":
             return "url"
         return "rich_text"
-    if kind == "array" and isinstance(prop.get("items"), dict) and "enum" in prop["items"]:
+    if kind == "array" and isinstance(prop.get("items"), dict) and (
+        "enum" in prop["items"] or (prop.get("x-tags") and "x-ref" not in prop)
+    ):
         return "multi_select"
     if kind in ("integer", "number"):
         return "number"
@@ -76,18 +86,29 @@ def _fields(schema: Schema) -> dict[str, Schema]:
     return dict(schema.get("properties", {}))
 
 
+def column_names(schema: Schema) -> dict[str, str]:
+    """Field name -> the Notion property it lives in: :data:`TITLE_PROPERTY` for the title
+    field, a human label for the others (unique, never one of the tool's own columns)."""
+    fields = _fields(schema)
+    titles = {n for n, p in fields.items() if property_type(n, p) == "title"}
+    labels = field_labels({n: p for n, p in fields.items() if n not in titles},
+                          reserved=(TITLE_PROPERTY, KEY_PROPERTY, KIND_PROPERTY))
+    return {n: TITLE_PROPERTY if n in titles else labels[n] for n in fields}
+
+
 def database_properties(schema: Schema, *, relations: dict[str, str] | None = None) -> dict[
     str, Any
 ]:
     """The ``properties`` object for creating the kind's database / data source."""
     out: dict[str, Any] = {KEY_PROPERTY: {"rich_text": {}}}
+    labels = column_names(schema)
     for name, prop in _fields(schema).items():
         kind = property_type(name, prop, relations)
-        label = TITLE_PROPERTY if kind == "title" else name
+        label = labels[name]
         if kind == "select":
             out[label] = {"select": {"options": [{"name": str(v)} for v in prop["enum"]]}}
         elif kind == "multi_select":
-            options = [{"name": str(v)} for v in prop["items"]["enum"]]
+            options = [{"name": str(v)} for v in prop["items"].get("enum", [])]
             out[label] = {"multi_select": {"options": options}}
         elif kind == "number":
             out[label] = {"number": {"format": "number"}}
@@ -131,15 +152,19 @@ def fields_to_properties(
     out: dict[str, Any] = {}
     if key is not None:
         out[KEY_PROPERTY] = {"rich_text": _rich(key)}
+    labels = column_names(schema)
     for name, prop in _fields(schema).items():
         kind = property_type(name, prop, relations)
         value = fields.get(name)
-        label = TITLE_PROPERTY if kind == "title" else name
+        label = labels[name]
         there = (existing or {}).get(label, kind)
         if there == kind:
             out[label] = _to_property(kind, prop, value, page_id_for)
         elif there == "status" and kind == "select":
             out[label] = {"status": None if value is None else {"name": str(value)}}
+        elif there == "rich_text" and kind == "multi_select":
+            # a tags field whose column an earlier version made rich text: one per line
+            out[label] = _to_property("rich_text", prop, value, page_id_for)
         # any other type (read-only, or retyped in Notion) is not written
     return out
 
@@ -229,15 +254,16 @@ def properties_to_fields(
     the schema cannot take is kept as read (so that ``validate`` names it in the pulled
     file) and described in ``problems``, never dropped."""
     fields: dict[str, Any] = {}
+    labels = column_names(schema)
     for name, prop in _fields(schema).items():
         kind = property_type(name, prop, relations)
-        label = TITLE_PROPERTY if kind == "title" else name
+        label = labels[name]
         if label not in properties:
             continue
         raw = properties[label]
         actual = str(raw.get("type") or kind)
-        if actual == kind:
-            value = _from_property(kind, prop, raw, key_for_page_id)
+        if actual == kind or (actual == "rich_text" and kind == "multi_select"):
+            value = _from_property(actual, prop, raw, key_for_page_id)
         else:
             value, fits = _coerce(prop, property_value(raw))
             if not fits and problems is not None:
