@@ -617,7 +617,8 @@ class ConfluenceRemote(HttpRemote):
 
     def _create_collection_page(self, collection: str, kind: KindSpec, root: str) -> str:
         schema = load_schema(kind.name)
-        columns = [heading_for(n) for n in schema.get("properties", {}) if n != kind.title_field]
+        columns = [heading_for(n, p) for n, p in schema.get("properties", {}).items()
+                   if n != kind.title_field]
         report = details_summary_macro(
             collection_label(kind.name),
             headings=columns[:REPORT_COLUMNS],

@@ -34,6 +34,7 @@ from notion_client import APIResponseError, Client
 from notion_client.errors import HTTPResponseError, RequestTimeoutError
 
 from prodops_sync.assets import NOTION_MAX_BYTES, content_type
+from prodops_sync.formats.notion import fieldblocks
 from prodops_sync.formats.notion import properties as notion_props
 from prodops_sync.formats.notion.blocks import (
     block_fingerprint,
@@ -561,8 +562,14 @@ class NotionRemote(HttpRemote):
         where = f"notion: page {entry.title!r} ({entry.url})"
         try:
             blocks = self.read_tree(entry.remote_id)
+            schema = self._schema(entry.kind)
+            tables, body_blocks = fieldblocks.split_section(blocks, schema)
+            if tables:  # the page's tables hold these fields (not an old JSON column)
+                for name in fieldblocks.table_fields(schema):
+                    fields.pop(name, None)
+                fields.update(fieldblocks.read_section(tables, schema, problems))
             # Blocks the wiki did not change since the last sync keep their Git Markdown.
-            body, spliced = pull_body(self._base_of(entry, key), blocks, current_key=key,
+            body, spliced = pull_body(self._base_of(entry, key), body_blocks, current_key=key,
                                       resolver=resolver)
         except ValueError as exc:
             raise RemoteError(f"{where}: {exc}") from None
@@ -626,6 +633,11 @@ class NotionRemote(HttpRemote):
             props[KIND_PROPERTY] = {"select": {"name": doc.kind}}
         return self._cols(active()[doc.kind].collection).to_wiki_keys(props)
 
+    def _field_section(self, doc: Document) -> list[dict[str, Any]]:
+        """The tables of the document's lists of objects, above its body (see
+        :mod:`~prodops_sync.formats.notion.fieldblocks`)."""
+        return fieldblocks.render_section(doc.fields, self._schema(doc.kind))
+
     def _find_by_key(self, ds_id: str, key: str, kind: KindSpec) -> dict[str, Any] | None:
         column = self._cols(kind.collection).key_of(KEY_PROPERTY)
         pages = self._query(
@@ -641,6 +653,7 @@ class NotionRemote(HttpRemote):
                                  refresh=_links_pending)
         if kind.is_page:
             return _with_blocks(self._create_free_page(doc, kind, state, blocks), base)
+        blocks = [*self._field_section(doc), *blocks]
         ds_id = state.containers[kind.collection]
         first, steps = _first_step(plan_append_requests(blocks, "root"))
         # Look before creating: another run (a second clone, CI on two branches) may have
@@ -726,6 +739,8 @@ class NotionRemote(HttpRemote):
             from_state(record.get("blocks") if isinstance(record, dict) else None), doc.body,
             current_key=doc.key, resolver=resolver, refresh=_links_pending,
         )
+        if not kind.is_page:
+            new_blocks = [*self._field_section(doc), *new_blocks]
         ops = cheapest_ops(entry.remote_id, current.extra["blocks"], new_blocks)
         for op in ops:
             self._apply(op)

@@ -22,6 +22,7 @@ from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
 from prodops_sync.formats.confluence.xml import Element, StorageFormatError, escape_text
+from prodops_sync.labels import field_label
 
 ScalarWriter = Callable[[Any, Mapping[str, Any]], str]
 """Renders one scalar (``value``, its schema) as inline storage."""
@@ -76,22 +77,12 @@ def is_table_schema(prop: Mapping[str, Any]) -> bool:
     return kind == "array" and _kind(_items(prop)) == "object"
 
 
-def label_for(name: str, prop: Mapping[str, Any]) -> str:
-    """A column label: the schema ``title``, else ``name`` with ``_`` -> space, first letter
-    capitalised."""
-    title = prop.get("title")
-    if isinstance(title, str) and title.strip():
-        return " ".join(title.split())
-    words = name.replace("_", " ").strip()
-    return words[:1].upper() + words[1:] if words else name
-
-
 def labels(props: Mapping[str, Any], extra: Sequence[str] = ()) -> dict[str, str]:
     """Sub-field name -> label. A label two sub-fields would share, or that is another
     sub-field's raw name, falls back to the raw name; ``extra`` names (not in the schema)
     keep their raw name."""
     names = list(props)
-    pretty = [label_for(n, props[n] if isinstance(props[n], Mapping) else {}) for n in names]
+    pretty = [field_label(n, props[n] if isinstance(props[n], Mapping) else {}) for n in names]
     out = {
         n: (p if pretty.count(p) == 1 and (p == n or p not in names) else n)
         for n, p in zip(names, pretty, strict=True)

@@ -56,6 +56,7 @@ from prodops_sync.formats.confluence.xml import (
     escape_text,
     parse_storage,
 )
+from prodops_sync.labels import field_label
 from prodops_sync.links import LinkResolver
 
 _DATE = re.compile(r"\d{4}-\d{2}-\d{2}\Z")
@@ -68,10 +69,10 @@ def collection_label(kind: str) -> str:
     return f"prodops-{kind}"
 
 
-def heading_for(name: str) -> str:
-    """The table heading shown for field ``name``: ``output_artifact`` -> ``Output artifact``."""
-    words = name.replace("_", " ").replace("-", " ").strip()
-    return words[:1].upper() + words[1:] if words else name
+def heading_for(name: str, prop: Mapping[str, Any] | None = None) -> str:
+    """The table heading shown for field ``name``: the schema's ``title`` if it has one,
+    else ``output_artifact`` -> ``Output artifact`` (the label Notion uses too)."""
+    return field_label(name, prop)
 
 
 def fields_to_storage(
@@ -175,7 +176,8 @@ def _headings(props: Mapping[str, Any], fields: Mapping[str, Any]) -> dict[str, 
     """Field name -> heading. Schema fields get a readable heading unless it would collide;
     fields the schema does not know keep their raw name, so they read back unchanged."""
     names = list(props)
-    pretty = [heading_for(n) for n in names]
+    pretty = [heading_for(n, props[n] if isinstance(props[n], Mapping) else None)
+              for n in names]
     headings = {
         n: (h if pretty.count(h) == 1 and (h == n or h not in names) else n)
         for n, h in zip(names, pretty, strict=True)

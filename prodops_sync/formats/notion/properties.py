@@ -27,7 +27,10 @@ any other string (people, free text)           ``rich_text`` (split into 2,000-u
 array of strings (no enum)                     ``rich_text``, one item per line (compact JSON
                                                when an item is empty or holds a line break,
                                                or the lines would read as JSON)
-objects, arrays of objects                     ``rich_text`` holding compact JSON (lossless)
+objects, arrays of objects                     no property: table blocks in the page's section
+                                               the tool owns (:mod:`.fieldblocks`); a JSON
+                                               column an earlier version made is still read
+                                               while the page has no such section
 =============================================  =================================================
 
 Plus :data:`KEY_PROPERTY` (``rich_text``): the document key the sync engine matches pages by.
@@ -45,8 +48,9 @@ import json
 from collections.abc import Callable
 from typing import Any
 
+from prodops_sync.formats.notion.fieldblocks import is_table_field, table_fields
 from prodops_sync.formats.notion.richtext import Run, plain_text, runs_to_rich_text
-from prodops_sync.labels import field_labels
+from prodops_sync.labels import field_label, field_labels
 
 TITLE_PROPERTY = "Name"
 KEY_PROPERTY = "Sync key"
@@ -83,7 +87,9 @@ def property_type(name: str, prop: Schema, relations: dict[str, str] | None = No
 
 
 def _fields(schema: Schema) -> dict[str, Schema]:
-    return dict(schema.get("properties", {}))
+    """The fields that are page properties (lists of objects live in table blocks)."""
+    return {name: prop for name, prop in schema.get("properties", {}).items()
+            if not is_table_field(prop)}
 
 
 def column_names(schema: Schema) -> dict[str, str]:
@@ -275,6 +281,15 @@ def properties_to_fields(
         if value is None:
             continue
         fields[name] = value
+    for name in table_fields(schema):
+        # a JSON column an earlier version wrote (read only: the page's tables win)
+        raw = properties.get(name) or properties.get(field_label(name))
+        text = plain_text(raw.get("rich_text") or []) if isinstance(raw, dict) else ""
+        if text:
+            try:
+                fields[name] = json.loads(text)
+            except ValueError:
+                fields[name] = text
     return fields
 
 
