@@ -183,7 +183,11 @@ class Wiki:
                 if block is None:
                     continue
                 data = dict(_request_form(block["data"]))
-                data["rich_text"] = [_copied_text(t) for t in block["data"].get("rich_text", [])]
+                if "rich_text" in block["data"]:
+                    data["rich_text"] = [_copied_text(t) for t in block["data"]["rich_text"]]
+                if "cells" in block["data"]:
+                    data["cells"] = [[_copied_text(t) for t in cell]
+                                     for cell in block["data"]["cells"]]
                 kids = blocks_of(child)
                 if kids:
                     data["children"] = kids

@@ -30,7 +30,7 @@ def test_yaml_file_converts_as_fields_with_kind_from_its_path() -> None:
     data = json.loads(result.output)
     assert data["children"] == []  # comments are not content
     assert data["properties"]["Name"]["title"][0]["text"]["content"] == "Tier 1 - Low"
-    assert data["properties"]["lead_time_days"] == {"number": 0}
+    assert data["properties"]["Lead time days"] == {"number": 0}
 
 
 def test_yaml_problems_name_line_and_column(tmp_path: Path) -> None:

@@ -9,8 +9,15 @@ from typing import Any
 import pytest
 import yaml
 
+from prodops_sync.formats.notion.fieldblocks import (
+    read_section,
+    render_section,
+    split_section,
+    table_fields,
+)
 from prodops_sync.formats.notion.properties import (
     KEY_PROPERTY,
+    PENDING_PROPERTY,
     TITLE_PROPERTY,
     database_properties,
     fields_to_properties,
@@ -19,6 +26,7 @@ from prodops_sync.formats.notion.properties import (
 )
 from prodops_sync.kinds import kind_for_path
 from prodops_sync.schemas import load_schema
+from tests.test_notion_field_tables import _as_read as as_read
 
 SCHEMA: dict[str, Any] = {
     "type": "object",
@@ -35,7 +43,8 @@ SCHEMA: dict[str, Any] = {
         "owner": {"type": "string"},
         "output_artifact": {"type": "string", "x-ref": "template"},
         "supersedes": {"type": "array", "items": {"type": "string"}, "x-ref": "decision"},
-        "agenda": {"type": "array", "items": {"type": "object"}},
+        "agenda": {"type": "array", "items": {"type": "object", "properties": {
+            "minutes": {"type": "integer"}, "item": {"type": "string"}}}},
         "notes": {"type": "array", "items": {"type": "string"}},
     },
 }
@@ -79,11 +88,24 @@ FIELDS = [
 ]
 
 
+def round_trip(fields: dict[str, Any], schema: dict[str, Any]) -> dict[str, Any]:
+    """Fields written as page properties plus the tables section, and read back."""
+    props = fields_to_properties(fields, schema, key="rituals/x")
+    assert properties_key(api_shaped(props)) == "rituals/x"
+    assert not set(table_fields(schema)) & set(props)  # lists of objects are not properties
+    back = properties_to_fields(api_shaped(props), schema)
+    tables, rest = split_section(as_read(render_section(fields, schema)), schema)
+    assert rest == []
+    problems: list[str] = []
+    back.update(read_section(tables, schema, problems))
+    assert problems == []
+    return back
+
+
 @pytest.mark.parametrize("fields", FIELDS)
 def test_fields_round_trip(fields: dict[str, Any]) -> None:
     props = fields_to_properties(fields, SCHEMA, key="rituals/x")
-    assert properties_key(api_shaped(props)) == "rituals/x"
-    assert properties_to_fields(api_shaped(props), SCHEMA) == fields
+    assert round_trip(fields, SCHEMA) == fields
     for value in props.values():
         for item in value.get("rich_text", []) + value.get("title", []):
             assert len(item["text"]["content"]) <= 2000
@@ -116,9 +138,24 @@ def test_relations_use_page_ids() -> None:
     back = {v: k for k, v in ids.items()}
     assert properties_to_fields(api_shaped(props), SCHEMA, relations=relations,
                                 key_for_page_id=back.get) == fields
-    with pytest.raises(KeyError):
-        fields_to_properties({**fields, "output_artifact": "templates/none"}, SCHEMA,
-                             relations=relations, page_id_for=ids.get)
+    # A target with no page yet waits in the pending column and still reads back.
+    waiting = {**fields, "output_artifact": "templates/none",
+               "supersedes": ["decisions/0", "decisions/1"]}
+    props = fields_to_properties(waiting, SCHEMA, relations=relations, page_id_for=ids.get)
+    assert props["Output artifact"] == {"relation": []}
+    assert props["Supersedes"] == {"relation": [{"id": "page-2"}]}
+    pending = "".join(r["text"]["content"] for r in props[PENDING_PROPERTY]["rich_text"])
+    assert pending == "Output artifact: templates/none\nSupersedes #1: decisions/0"
+    assert properties_to_fields(api_shaped(props), SCHEMA, relations=relations,
+                                key_for_page_id=back.get) == waiting
+    # A relation to a page that is no playbook document is kept as its id and reported.
+    problems: list[str] = []
+    strange = api_shaped(fields_to_properties(fields, SCHEMA, relations=relations,
+                                              page_id_for=ids.get))
+    strange["Output artifact"]["relation"] = [{"id": "elsewhere"}]
+    read = properties_to_fields(strange, SCHEMA, relations=relations,
+                                key_for_page_id=back.get, problems=problems)
+    assert read["output_artifact"] == "elsewhere" and "not a playbook document" in problems[0]
 
 
 PLAYBOOK = Path(__file__).resolve().parent.parent / "playbook"
@@ -149,8 +186,7 @@ def test_playbook_fields_round_trip(path: Path) -> None:
         text = match.group(1)
     fields = iso_dates(yaml.safe_load(text))
     schema = load_schema(kind.name)
-    props = fields_to_properties(fields, schema)
-    assert properties_to_fields(api_shaped(props), schema) == fields
+    assert round_trip(fields, schema) == fields
 
 
 # Lists of strings are one item per line, not JSON (issue #18: no JSON a person reads).

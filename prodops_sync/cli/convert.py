@@ -112,14 +112,17 @@ def markdown_to_notion(text: str, kind: str | None, name: str = "-") -> str:
     """Markdown (optionally with front matter) -> Notion JSON: a block array, or with
     ``kind`` a ``{"properties": ..., "children": [...]}`` object for pages.create."""
     from prodops_sync.formats.notion.blocks import to_blocks
+    from prodops_sync.formats.notion.fieldblocks import render_section
     from prodops_sync.formats.notion.properties import fields_to_properties
 
     fields, body = split_front_matter(text, name)
     blocks = to_blocks(body)
     if kind is None:
         return json.dumps(blocks, ensure_ascii=False, indent=2)
-    properties = fields_to_properties(fields or {}, _schema(kind))
-    return json.dumps({"properties": properties, "children": blocks}, ensure_ascii=False,
+    schema = _schema(kind)
+    properties = fields_to_properties(fields or {}, schema)
+    children = [*render_section(fields or {}, schema), *blocks]  # lists of objects: tables
+    return json.dumps({"properties": properties, "children": children}, ensure_ascii=False,
                       indent=2)
 
 
@@ -127,6 +130,7 @@ def notion_to_markdown(text: str, kind: str | None, name: str = "-") -> str:
     """Notion JSON (a block array, an API list response ``{"results": [...]}``, or a page
     object with ``children`` and ``properties``) -> canonical Markdown."""
     from prodops_sync.formats.notion.blocks import from_blocks
+    from prodops_sync.formats.notion.fieldblocks import read_section, split_section
     from prodops_sync.formats.notion.properties import properties_to_fields
 
     try:
@@ -139,13 +143,18 @@ def notion_to_markdown(text: str, kind: str | None, name: str = "-") -> str:
         data = data.get("children", data.get("results"))
     if not isinstance(data, list) or not all(isinstance(b, dict) and "type" in b for b in data):
         raise ConvertError("expected a JSON array of Notion block objects")
+    schema = _schema(kind) if kind is not None else {}
+    tables, data = split_section(data, schema)
     try:
         body = from_blocks(data)
     except (KeyError, TypeError, ValueError) as exc:
         raise ConvertError(f"invalid block: {exc}") from exc
-    if kind is None or not properties:
+    if kind is None or not (properties or tables):
         return body
-    return with_front_matter(properties_to_fields(properties, _schema(kind)), body)
+    fields = properties_to_fields(properties, schema)
+    problems: list[str] = []
+    fields.update(read_section(tables, schema, problems))
+    return with_front_matter(fields, body)
 
 
 def markdown_to_confluence(text: str, kind: str | None, name: str = "-") -> str:

@@ -23,7 +23,9 @@ from __future__ import annotations
 import hashlib
 import json
 import logging
+import re
 import time
+import uuid
 from collections.abc import Callable, Sequence
 from dataclasses import replace
 from functools import partial
@@ -81,6 +83,7 @@ SUPPORTED_VERSIONS = ("2026-03-11", "2025-09-03")
 DEFAULT_BASE_URL = "https://api.notion.com"
 KEY_PROPERTY = notion_props.KEY_PROPERTY
 KIND_PROPERTY = notion_props.KIND_PROPERTY
+PENDING_PROPERTY = notion_props.PENDING_PROPERTY
 SINGLETON_COLLECTION = "Playbook"
 # A page whose last_edited_time is this close to "now" may have been edited again within the
 # same minute (Notion rounds the timestamp down), so its marker proves nothing. The slack
@@ -172,6 +175,7 @@ class NotionRemote(HttpRemote):
         self._kinds: Sequence[KindSpec] = ()
         self._property_ids: dict[str, dict[str, str]] = {}  # the state's, updated in place
         self._columns: dict[str, Columns] = {}
+        self._column_types: dict[str, dict[str, str]] = {}  # collection -> column -> type
         self._bot: str | None = None
         self._page_blocks: dict[str, list[dict[str, Any]]] = {}  # free page -> its blocks
         self._state: SyncState | None = None
@@ -230,12 +234,25 @@ class NotionRemote(HttpRemote):
         """The root page the databases live under (its id without dashes, lower case)."""
         return {"type": "notion", "root_page": self.root_page.replace("-", "").lower()}
 
-    def database_properties(self, collection: str, kinds: Sequence[KindSpec]) -> dict[str, Any]:
+    def database_properties(
+        self, collection: str, kinds: Sequence[KindSpec],
+        relations: dict[str, str] | None = None,
+    ) -> dict[str, Any]:
         """The data source's properties: the union of its kinds' schema-derived properties,
-        the identity key and, for the shared ``Playbook`` database, the kind."""
+        the identity key and, for the shared ``Playbook`` database, the kind.
+
+        A reference (``x-ref``) to a kind that has a database is a ``relation`` to it when
+        ``relations`` (kind -> data source id, default: the databases the state knows)
+        names it; when that database does not exist yet, the column is left out (it is
+        added once it does, never made rich text first)."""
+        relations = self._relations() if relations is None else relations
         props: dict[str, Any] = {}
         for kind in kinds:
-            for name, spec in notion_props.database_properties(load_schema(kind.name)).items():
+            schema = load_schema(kind.name)
+            later = _refs_to_create_later(schema, relations)
+            for name, spec in notion_props.database_properties(schema, relations=relations).items():
+                if name in later:
+                    continue
                 if name in props and props[name] != spec:
                     raise RemoteError(
                         f"notion: property {name!r} of collection {collection!r} has "
@@ -249,11 +266,21 @@ class NotionRemote(HttpRemote):
             }
         return props
 
+    def _relations(self, containers: dict[str, str] | None = None) -> dict[str, str]:
+        """Kind -> data source id of every kind whose database exists (the targets a
+        reference column can be a relation to)."""
+        known = self._containers if containers is None else containers
+        return {
+            kind.name: known[kind.collection] for kind in active().collection_kinds
+            if not kind.is_page and known.get(kind.collection)
+        }
+
     def _cols(self, collection: str) -> Columns:
         """The columns of ``collection`` (tool names, recorded property ids)."""
         if collection not in self._columns:
             members = collections(self._kinds).get(collection) or []
-            names = self.database_properties(collection, members) if members else {}
+            every = {k.name: "-" for k in active().collection_kinds if not k.is_page}
+            names = self.database_properties(collection, members, every) if members else {}
             ids = self._property_ids.setdefault(collection, {})
             self._columns[collection] = Columns(
                 collection, names, ids, _earlier_names(members)
@@ -281,26 +308,41 @@ class NotionRemote(HttpRemote):
         self._container_drift = []
         missing = [c for c in collections(kinds) if c not in state.containers]
         existing = self._find_databases() if missing else {}
-        for collection, members in collections(kinds).items():
-            props = self.database_properties(collection, members)
-            digest = hashlib.sha256(json.dumps(props, sort_keys=True).encode()).hexdigest()[:16]
-            if collection not in state.containers:
-                if collection in existing:
-                    state.containers[collection] = existing[collection]
-                elif create:
-                    state.containers[collection] = self._create_database(collection, props)
-                    state.containers[f"{collection}#schema"] = digest
-                    continue
-                else:
-                    continue
-            if create and state.containers.get(f"{collection}#schema") != digest:
-                ds_id = state.containers[collection]
-                update = self._schema_update(collection, ds_id, props)
-                self._write(
-                    f"update database {collection!r}",
-                    partial(self.client.data_sources.update, ds_id, properties=update),
-                )
+        grouped = collections(kinds)
+        # Referenced databases first, so a reference column can be a relation from the
+        # start; a cycle or a self-reference gets its column in the second round.
+        for _round in (1, 2):
+            for collection in _by_references(grouped):
+                members = grouped[collection]
+                props = self.database_properties(
+                    collection, members, self._relations(state.containers))
+                self._prepare_database(state, collection, props, existing, create=create)
+        self._containers = dict(state.containers)
+
+    def _prepare_database(
+        self, state: SyncState, collection: str, props: dict[str, Any],
+        existing: dict[str, str], *, create: bool,
+    ) -> None:
+        """Find or create one database and bring its schema to ``props``."""
+        digest = hashlib.sha256(json.dumps(props, sort_keys=True).encode()).hexdigest()[:16]
+        if collection not in state.containers:
+            if collection in existing:
+                state.containers[collection] = existing[collection]
+            elif create:
+                state.containers[collection] = self._create_database(collection, props)
                 state.containers[f"{collection}#schema"] = digest
+                self._column_types[collection] = {n: next(iter(v)) for n, v in props.items()}
+                return
+            else:
+                return
+        if create and state.containers.get(f"{collection}#schema") != digest:
+            ds_id = state.containers[collection]
+            update = self._schema_update(collection, ds_id, props)
+            self._write(
+                f"update database {collection!r}",
+                partial(self.client.data_sources.update, ds_id, properties=update),
+            )
+            state.containers[f"{collection}#schema"] = digest
 
     def _schema_update(
         self, collection: str, ds_id: str, props: dict[str, Any]
@@ -324,6 +366,7 @@ class NotionRemote(HttpRemote):
         }
         name_of_id = {str(value.get("id")): name for name, value in current.items()}
         columns = self._cols(collection)
+        types = self._column_types.setdefault(collection, {})
         update: dict[str, Any] = {}
         for label, spec in props.items():
             ptype = next(iter(spec))
@@ -334,6 +377,7 @@ class NotionRemote(HttpRemote):
                 now = old
             if now is None:
                 update[label] = spec
+                types[label] = ptype
                 continue
             column = current[now]
             same_type = column.get("type") == ptype
@@ -342,6 +386,7 @@ class NotionRemote(HttpRemote):
                 change["name"] = label
             if change:
                 update[str(column.get("id") or now)] = change
+            types[label] = str(column.get("type") if not change or not same_type else ptype)
             if column.get("id"):
                 columns.ids[label] = str(column["id"])
             if old is not None:
@@ -557,7 +602,8 @@ class NotionRemote(HttpRemote):
         properties = self._full_properties(page)
         problems: list[str] = []
         fields = notion_props.properties_to_fields(
-            properties, self._schema(entry.kind), problems=problems
+            properties, self._schema(entry.kind), problems=problems,
+            relations=self._relations(), key_for_page_id=resolver.key_for_url,
         )
         where = f"notion: page {entry.title!r} ({entry.url})"
         try:
@@ -623,15 +669,25 @@ class NotionRemote(HttpRemote):
     # -- writing ---------------------------------------------------------------------------
 
     def _page_properties(
-        self, doc: Document, existing: dict[str, str] | None = None
+        self, doc: Document, resolver: LinkResolver, existing: dict[str, str] | None = None
     ) -> dict[str, Any]:
+        collection = active()[doc.kind].collection
+        if existing is None:  # a new page: the columns as this run found or made them
+            existing = self._column_types.get(collection)
         props = dict(notion_props.fields_to_properties(
-            doc.fields, self._schema(doc.kind), existing=existing
+            doc.fields, self._schema(doc.kind), existing=existing,
+            relations=self._relations(), page_id_for=partial(_page_id_for, resolver),
         ))
         props[KEY_PROPERTY] = {"rich_text": _rich(doc.key)}
         if not active()[doc.kind].is_record:
             props[KIND_PROPERTY] = {"select": {"name": doc.kind}}
         return self._cols(active()[doc.kind].collection).to_wiki_keys(props)
+
+    def _waiting(self, entry: RemoteEntry) -> bool:
+        """Whether the page holds references waiting for their targets' pages."""
+        props = (self._pages.get(entry.remote_id) or {}).get("properties") or {}
+        value = props.get(PENDING_PROPERTY)
+        return isinstance(value, dict) and bool(value.get("rich_text"))
 
     def _field_section(self, doc: Document) -> list[dict[str, Any]]:
         """The tables of the document's lists of objects, above its body (see
@@ -667,7 +723,7 @@ class NotionRemote(HttpRemote):
             f"create page {doc.title!r}",
             lambda: self.client.pages.create(
                 parent={"type": "data_source_id", "data_source_id": ds_id},
-                properties=self._page_properties(doc),
+                properties=self._page_properties(doc, resolver),
                 children=for_request(first),
             ),
             before_retry=lambda: self._find_by_key(ds_id, doc.key, kind),
@@ -714,7 +770,7 @@ class NotionRemote(HttpRemote):
                         entry.remote_id, properties={"title": {"title": _rich(doc.title)}}
                     ),
                 )
-        elif current.fields != doc.fields or entry.key != doc.key:
+        elif current.fields != doc.fields or entry.key != doc.key or self._waiting(entry):
             # What the page's properties are in Notion now: read-only ones (formulas,
             # rollups...) and properties retyped in Notion are never written.
             page_props = (self._pages.get(entry.remote_id) or {}).get("properties") or {}
@@ -722,11 +778,15 @@ class NotionRemote(HttpRemote):
                 name: str(value.get("type")) for name, value in page_props.items()
                 if isinstance(value, dict) and value.get("type")
             }
-            new_props = self._page_properties(doc, existing)
+            new_props = self._page_properties(doc, resolver, existing)
             old_props = self._page_properties(
-                Document(entry.key or "", doc.kind, current.fields), existing
+                Document(entry.key or "", doc.kind, current.fields), resolver, existing
             )
             changed = {k: v for k, v in new_props.items() if old_props.get(k) != v}
+            if self._waiting(entry):
+                # references that waited for their targets: the page's relations lack them
+                changed.update({k: v for k, v in new_props.items() if "relation" in v})
+                changed[PENDING_PROPERTY] = new_props.get(PENDING_PROPERTY, {"rich_text": []})
             if changed:
                 self._write(
                     f"update properties of {doc.title!r}",
@@ -991,6 +1051,49 @@ class NotionRemote(HttpRemote):
             maybe_changed=unsettled,
             parent=parent,
         )
+
+
+def _page_id_for(resolver: LinkResolver, key: str) -> str | None:
+    """The page id of document ``key`` (None while it has no page: the resolver then
+    records the miss, so the engine rewrites the reference once the page exists)."""
+    url = resolver.url_for(key)
+    if not url or url.startswith(PENDING_URL):
+        return None
+    match = re.search(r"([0-9a-f]{32})(?:[?#].*)?$", url.replace("-", "").lower())
+    return str(uuid.UUID(match.group(1))) if match else None
+
+
+def _refs_to_create_later(schema: dict[str, Any], relations: dict[str, str]) -> set[str]:
+    """Column labels of references to a kind with a database not created yet: left out of
+    a new database until that one exists (they would be made rich text otherwise)."""
+    labels = notion_props.column_names(schema)
+    out = set()
+    for name, prop in schema.get("properties", {}).items():
+        target = active().get(str(prop.get("x-ref", ""))) if isinstance(prop, dict) else None
+        if target is not None and not target.is_page and target.name not in relations:
+            out.add(labels.get(name, name))
+    return out
+
+
+def _by_references(grouped: dict[str, list[KindSpec]]) -> list[str]:
+    """Collections ordered so that one comes after the collections its kinds reference
+    (where references do not form a cycle)."""
+    of_kind = {k.name: c for c, kinds in grouped.items() for k in kinds}
+    needs = {
+        collection: {
+            of_kind[str(p["x-ref"])]
+            for kind in kinds for p in load_schema(kind.name).get("properties", {}).values()
+            if isinstance(p, dict) and of_kind.get(str(p.get("x-ref", ""))) not in (
+                None, collection)
+        }
+        for collection, kinds in grouped.items()
+    }
+    ordered: list[str] = []
+    while len(ordered) < len(needs):
+        ready = [c for c in needs if c not in ordered and needs[c] <= set(ordered)]
+        # a cycle: take the first remaining one; its column comes in the second round
+        ordered.append(ready[0] if ready else next(c for c in needs if c not in ordered))
+    return ordered
 
 
 def _earlier_names(kinds: Sequence[KindSpec]) -> dict[str, str]:

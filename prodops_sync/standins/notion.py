@@ -544,6 +544,20 @@ class NotionStandin(NotionFiles, NotionView, StandinServer):
             "public_url": None,
         }
 
+    def _related(self, schema: dict[str, Any]) -> dict[str, Any]:
+        """Relation columns point at a data source that exists; their config names its
+        database too (``database_id``, as Notion answers)."""
+        for prop in schema.values():
+            config = prop.get("relation") if prop.get("type") == "relation" else None
+            if not isinstance(config, dict):
+                continue
+            target = self.state["data_sources"].get(str(config.get("data_source_id")))
+            if target is None:
+                raise validation_error(
+                    f"Could not find data source with ID: {config.get('data_source_id')}.")
+            prop["relation"] = {"database_id": target["database_id"], **config}
+        return schema
+
     def render_data_source(self, ds: dict[str, Any]) -> dict[str, Any]:
         """A data source object: the schema lives here in 2025-09-03."""
         db = self.state["databases"][ds["database_id"]]
@@ -1168,9 +1182,9 @@ class NotionStandin(NotionFiles, NotionView, StandinServer):
         raw_schema = initial.get("properties") if isinstance(initial, dict) else None
         if raw_schema is None:
             raw_schema = {"Name": {"title": {}}}
-        schema = self._validated(
+        schema = self._related(self._validated(
             lambda: normalize_schema(raw_schema, "body.initial_data_source.properties")
-        )
+        ))
         now = self._now()
         db_id, ds_id = str(uuid.uuid4()), str(uuid.uuid4())
         bot = self.current_bot()
@@ -1252,9 +1266,9 @@ class NotionStandin(NotionFiles, NotionView, StandinServer):
             )
         if "properties" in body:
             old = ds["properties"]
-            new = self._validated(
+            new = self._related(self._validated(
                 lambda: normalize_schema(body["properties"], "body.properties", old)
-            )
+            ))
             renamed = {p["id"]: n for n, p in new.items()}
             for page in self.state["pages"].values():
                 if page["parent"].get("data_source_id") == ds["id"]:

@@ -235,8 +235,12 @@ def read_table(table: Block, name: str, prop: Schema, problems: list[str]) -> An
     subs = _sub_fields(prop)
     by_label = {v.casefold(): k for k, v in field_labels(subs).items()}
 
+    closed = _item_schema(prop).get("additionalProperties") is False
+
     def sub_name(column: str) -> str:
         found = by_label.get(column.casefold()) or (column if column in subs else None)
+        if found is None and not closed:
+            return column  # the item schema allows other keys: a column of its own
         if found is None:
             problems.append(f"table {label!r}: column {column!r} is not a field of "
                             f"{name!r}; its cells are kept under that name")

@@ -45,6 +45,7 @@ uses them; :func:`database_properties` lists the schema's enum values up front a
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Callable
 from typing import Any
 
@@ -56,6 +57,11 @@ TITLE_PROPERTY = "Name"
 KEY_PROPERTY = "Sync key"
 KIND_PROPERTY = "Kind"
 """The select naming a row's kind in a database several kinds share."""
+PENDING_PROPERTY = "Pending links"
+"""Rich text, one ``Label: key`` line per reference whose target has no page yet (a first
+push, a cycle): the relation cannot point at it, so the key waits here, reads back as part
+of the field, and the engine's relink pass moves it into the relation."""
+_PENDING_LINE = re.compile(r"(?P<label>.+?)(?: #(?P<at>\d+))?: (?P<key>\S.*)")
 Schema = dict[str, Any]
 
 
@@ -98,7 +104,8 @@ def column_names(schema: Schema) -> dict[str, str]:
     fields = _fields(schema)
     titles = {n for n, p in fields.items() if property_type(n, p) == "title"}
     labels = field_labels({n: p for n, p in fields.items() if n not in titles},
-                          reserved=(TITLE_PROPERTY, KEY_PROPERTY, KIND_PROPERTY))
+                          reserved=(TITLE_PROPERTY, KEY_PROPERTY, KIND_PROPERTY,
+                                    PENDING_PROPERTY))
     return {n: TITLE_PROPERTY if n in titles else labels[n] for n in fields}
 
 
@@ -126,7 +133,13 @@ def database_properties(schema: Schema, *, relations: dict[str, str] | None = No
             out[label] = {kind: {}}
     if TITLE_PROPERTY not in out:
         out[TITLE_PROPERTY] = {"title": {}}
+    if _has_relations(schema, relations):
+        out[PENDING_PROPERTY] = {"rich_text": {}}
     return out
+
+
+def _has_relations(schema: Schema, relations: dict[str, str] | None) -> bool:
+    return any(property_type(n, p, relations) == "relation" for n, p in _fields(schema).items())
 
 
 def _rich(text: str) -> list[dict[str, Any]]:
@@ -159,20 +172,47 @@ def fields_to_properties(
     if key is not None:
         out[KEY_PROPERTY] = {"rich_text": _rich(key)}
     labels = column_names(schema)
+    pending: list[str] = []
     for name, prop in _fields(schema).items():
         kind = property_type(name, prop, relations)
         value = fields.get(name)
         label = labels[name]
         there = (existing or {}).get(label, kind)
-        if there == kind:
+        if there == kind == "relation":
+            out[label], waiting = _relation(prop, value, page_id_for)
+            pending += [f"{label}{'' if at is None else f' #{at}'}: {k}" for at, k in waiting]
+        elif there == kind:
             out[label] = _to_property(kind, prop, value, page_id_for)
+        elif there == "rich_text" and kind == "relation":
+            # a reference column an earlier version made rich text: the key(s) as text
+            out[label] = _to_property("rich_text", prop, value, page_id_for)
         elif there == "status" and kind == "select":
             out[label] = {"status": None if value is None else {"name": str(value)}}
         elif there == "rich_text" and kind == "multi_select":
             # a tags field whose column an earlier version made rich text: one per line
             out[label] = _to_property("rich_text", prop, value, page_id_for)
         # any other type (read-only, or retyped in Notion) is not written
+    if _has_relations(schema, relations) and (existing is None or PENDING_PROPERTY in existing):
+        out[PENDING_PROPERTY] = {"rich_text": _rich("\n".join(pending))}
     return out
+
+
+def _relation(
+    prop: Schema, value: Any, page_id_for: Callable[[str], str | None] | None
+) -> tuple[dict[str, Any], list[tuple[int | None, str]]]:
+    """A relation value, and the references whose target has no page yet (their position
+    in the list, None for a single reference, and key)."""
+    many = isinstance(value, list)
+    keys = [] if value is None else (value if many else [value])
+    ids: list[dict[str, str]] = []
+    waiting: list[tuple[int | None, str]] = []
+    for at, target in enumerate(keys, start=1):
+        page_id = page_id_for(str(target)) if page_id_for else None
+        if page_id is None:
+            waiting.append((at if many else None, str(target)))
+        else:
+            ids.append({"id": page_id})
+    return {"relation": ids}, waiting
 
 
 def _to_property(
@@ -196,14 +236,7 @@ def _to_property(
     if kind == "url":
         return {"url": value}
     if kind == "relation":
-        keys = [] if value is None else (value if isinstance(value, list) else [value])
-        ids = []
-        for target in keys:
-            page_id = page_id_for(target) if page_id_for else None
-            if page_id is None:
-                raise KeyError(f"no Notion page for referenced document {target!r}")
-            ids.append({"id": page_id})
-        return {"relation": ids}
+        return _relation(prop, value, page_id_for)[0]
     # rich_text: plain strings as they are, lists of strings one item per line, anything
     # else as compact JSON
     if value is None:
@@ -219,7 +252,7 @@ def _to_property(
 def _is_string_list(prop: Schema) -> bool:
     items = prop.get("items")
     return prop.get("type") == "array" and isinstance(items, dict) and \
-        items.get("type") == "string" and "x-ref" not in prop
+        items.get("type") == "string"
 
 
 def _fits_lines(value: Any) -> bool:
@@ -268,7 +301,9 @@ def properties_to_fields(
             continue
         raw = properties[label]
         actual = str(raw.get("type") or kind)
-        if actual == kind or (actual == "rich_text" and kind == "multi_select"):
+        if actual == kind == "relation":
+            value = _read_relation(prop, raw, key_for_page_id, problems, label)
+        elif actual == kind or (actual == "rich_text" and kind in ("multi_select", "relation")):
             value = _from_property(actual, prop, raw, key_for_page_id)
         else:
             value, fits = _coerce(prop, property_value(raw))
@@ -281,6 +316,7 @@ def properties_to_fields(
         if value is None:
             continue
         fields[name] = value
+    _add_pending(fields, properties.get(PENDING_PROPERTY), schema, labels)
     for name in table_fields(schema):
         # a JSON column an earlier version wrote (read only: the page's tables win)
         raw = properties.get(name) or properties.get(field_label(name))
@@ -291,6 +327,48 @@ def properties_to_fields(
             except ValueError:
                 fields[name] = text
     return fields
+
+
+def _read_relation(
+    prop: Schema, raw: dict[str, Any], key_for_page_id: Callable[[str], str | None] | None,
+    problems: list[str] | None, label: str,
+) -> Any:
+    """The key(s) a relation points at. A page that is not a playbook document is kept as
+    its id (``validate`` then names the field) and described in ``problems``."""
+    keys = []
+    for ref in raw.get("relation") or []:
+        page_id = str(ref.get("id", "")) if isinstance(ref, dict) else ""
+        target = key_for_page_id(page_id) if key_for_page_id and page_id else None
+        if target is None:
+            if problems is not None:
+                problems.append(f"property {label!r} points at page {page_id[:40]!r}, which "
+                                "is not a playbook document")
+            target = page_id
+        keys.append(target)
+    if prop.get("type") == "array":
+        return keys or None
+    return keys[0] if keys else None
+
+
+def _add_pending(
+    fields: dict[str, Any], raw: Any, schema: Schema, labels: dict[str, str]
+) -> None:
+    """Put the references waiting in :data:`PENDING_PROPERTY` back into their fields."""
+    text = plain_text(raw.get("rich_text") or []) if isinstance(raw, dict) else ""
+    by_label = {label: name for name, label in labels.items()}
+    props = _fields(schema)
+    for line in text.splitlines():
+        match = _PENDING_LINE.fullmatch(line.strip())
+        name = by_label.get(match["label"]) if match else None
+        if match is None or name is None:
+            continue
+        if props[name].get("type") != "array":
+            fields[name] = match["key"]
+            continue
+        items = list(fields.get(name) or [])
+        at = int(match["at"] or len(items) + 1) - 1
+        items.insert(min(max(at, 0), len(items)), match["key"])
+        fields[name] = items
 
 
 def properties_key(properties: dict[str, Any]) -> str | None:
