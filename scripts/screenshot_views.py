@@ -15,7 +15,7 @@ from pathlib import Path
 REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO))
 
-PAGES = {"ritual": "rituals/weekly-product-update", "operating-model": "operating-model"}
+PAGES = {"ritual": "rituals/monthly-insights-review", "operating-model": "operating-model"}
 
 
 def main() -> int:

@@ -152,3 +152,32 @@ def test_references_are_links_in_confluence(pushed: World) -> None:
     cell = dict(_cells(body))["Output artifact"]
     links = [e for e in _iter(cell) if e.tag == "ri:page"]
     assert links and re.search(r"Weekly", links[0].attrs.get("ri:content-title", ""))
+
+
+def test_a_link_pointed_elsewhere_in_confluence_is_pulled(pushed: World) -> None:
+    if pushed.kind != "confluence":
+        pytest.skip("Notion: see test_notion_relations.py")
+    import difflib
+
+    standin: Any = pushed.standin
+    key = "rituals/weekly-product-update"
+    page = pushed.remote_id(key)
+    body = standin.state["contents"][page]["body"]
+    title = next(e.attrs["ri:content-title"] for label, cell in _cells(body)
+                 if label == "Output artifact" for e in _iter(cell) if e.tag == "ri:page")
+    target = standin.state["contents"][pushed.remote_id("templates/stakeholder-roadmap-view")]
+    old = f'ri:content-title="{title}"'
+    assert body.count(old) >= 1
+    standin.wiki_user.edit_body(
+        page, body.replace(old, f'ri:content-title="{target["title"]}"', 1))
+    before = pushed.read(f"{key}.md")
+    _engine(pushed).pull()
+    after = pushed.read(f"{key}.md")
+    diff = [line for line in difflib.unified_diff(before.splitlines(), after.splitlines(),
+                                                  lineterm="", n=0)
+            if line[:1] in "+-" and not line.startswith(("+++", "---"))]
+    assert diff == ["-output_artifact: templates/weekly-product-update",
+                    "+output_artifact: templates/stakeholder-roadmap-view"]
+    standin.request_log.clear()
+    _engine(pushed).push()
+    assert standin.request_log.writes() == 0

@@ -118,7 +118,7 @@ class NotionView:
                 continue
             value = page.get("values", {}).get(name)
             rows.append(f"<tr><th>{escape(name)}</th>"
-                        f"<td>{self._value_html(prop['type'], value)}</td></tr>")
+                        f'<td class="lines">{self._value_html(prop["type"], value)}</td></tr>')
         return f'<table class="props">{"".join(rows)}</table>' if rows else ""
 
     def _value_html(self, ptype: str, value: Any) -> str:
@@ -202,7 +202,8 @@ class NotionView:
             return f"<table>{kids}</table>"
         if btype == "table_row":
             cells = data.get("cells") or []
-            return "<tr>" + "".join(f"<td>{rich_text_html(c)}</td>" for c in cells) + "</tr>"
+            return "<tr>" + "".join(
+                f'<td class="lines">{rich_text_html(c)}</td>' for c in cells) + "</tr>"
         if btype in ("bookmark", "embed", "link_preview"):
             url = str(data.get("url", ""))
             return f"<p>🔗 {link(url, url)}</p>"

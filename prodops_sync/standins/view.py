@@ -24,7 +24,7 @@ nav ul{list-style:none;padding-left:1rem;margin:0} nav>ul{padding-left:0}
 main{padding:1rem 2rem;max-width:60rem;flex:1}
 table{border-collapse:collapse;margin:.5rem 0} td,th{border:1px solid #d0d7de;padding:.3rem .6rem;
 vertical-align:top;text-align:left} th{background:#f6f8fa}
-table.props th{width:12rem;font-weight:600}
+table.props th{width:12rem;font-weight:600} td.lines{white-space:pre-wrap}
 .lozenge{display:inline-block;padding:0 .4rem;border-radius:3px;font-size:.8rem;font-weight:600;
 text-transform:uppercase;background:#dfe1e6;margin-right:.2rem}
 .lozenge.green{background:#abf5d1}.lozenge.yellow{background:#fff0b3}.lozenge.red{background:#ffbdad}
