@@ -55,6 +55,7 @@ from prodops_sync.remotes.base import (
     RemoteConflict,
     RemoteEntry,
     RemoteError,
+    UnreadablePage,
     tracked_collections,
 )
 from prodops_sync.remotes.files import download
@@ -309,6 +310,9 @@ class NotionRemote(HttpRemote):
         missing = [c for c in collections(kinds) if c not in state.containers]
         existing = self._find_databases() if missing else {}
         grouped = collections(kinds)
+        for collection in grouped:  # found again (a lost state, --rebind): known up front,
+            if collection not in state.containers and collection in existing:
+                state.containers[collection] = existing[collection]  # so are relations
         # Referenced databases first, so a reference column can be a relation from the
         # start; a cycle or a self-reference gets its column in the second round.
         for _round in (1, 2):
@@ -617,10 +621,10 @@ class NotionRemote(HttpRemote):
             # Blocks the wiki did not change since the last sync keep their Git Markdown.
             body, spliced = pull_body(self._base_of(entry, key), body_blocks, current_key=key,
                                       resolver=resolver)
-        except ValueError as exc:
-            raise RemoteError(f"{where}: {exc}") from None
+        except ValueError as exc:  # this page's content alone: skip it, sync the others
+            raise UnreadablePage(f"{where}: {exc}") from None
         except RecursionError:  # reading and converting recurse once per nesting level
-            raise RemoteError(
+            raise UnreadablePage(
                 f"{where}: blocks are nested too deeply to convert; flatten the page in Notion"
             ) from None
         return Document(key, entry.kind, fields, body, extra={
@@ -999,9 +1003,9 @@ class NotionRemote(HttpRemote):
             body, spliced = pull_body(self._base_of(entry, key), blocks, current_key=key,
                                       resolver=resolver)
         except ValueError as exc:
-            raise RemoteError(f"{where}: {exc}") from None
+            raise UnreadablePage(f"{where}: {exc}") from None
         except RecursionError:
-            raise RemoteError(
+            raise UnreadablePage(
                 f"{where}: blocks are nested too deeply to convert; flatten the page in Notion"
             ) from None
         return Document(key, entry.kind, {"title": title}, body, extra={

@@ -321,11 +321,15 @@ def _set_title(world: World, page: str, title: str) -> None:
 def test_hostile_text_in_an_error_message_is_one_line(notion: World) -> None:
     standin: Any = notion.standin
     page = notion.remote_id(RITUAL)
-    standin.wiki_user.set_properties(page, {"Agenda": notion_rich("\n::error::[x\x1b[31m")})
+    standin.wiki_user.set_properties(page, {"Cadence": {"select": {
+        "name": "\n::error::[x\x1b[31m"}}})
     before = tree(notion.root.parent)
     result = notion.run("pull")
     assert_held(notion, before, result)
-    assert result.code == EXIT_SKIPPED
+    assert result.code == EXIT_ERROR  # the wiki's version does not validate: not written
+    lines = (result.stdout + result.stderr).splitlines()
+    assert not any(line.startswith("::error::") or "\x1b" in line for line in lines)
+    assert any("rituals/weekly-product-update" in line and "cadence" in line for line in lines)
 
 
 # ============================================================== 4. broken answers
@@ -500,9 +504,12 @@ def _break_page(world: World) -> None:
     standin: Any = world.standin
     page = world.remote_id(RITUAL)
     if world.kind == "notion":
-        # agenda (a list of objects) is still JSON text in Notion; a list of strings is one
-        # item per line, which any text reads as.
-        standin.wiki_user.set_properties(page, {"Agenda": notion_rich("[Alice, Bob")})
+        # Every property and table cell reads as text, whatever a person types; what no
+        # converter can take is a list nested deeper than it recurses.
+        parent = page
+        for _level in range(600):
+            parent = standin.wiki_user.insert_blocks(parent, [
+                {"bulleted_list_item": {"rich_text": [{"text": {"content": "deeper"}}]}}])[0]
     else:
         body = standin.wiki_user.body(page)
         cell = re.search(r"<th><p>Attendees</p></th><td>.*?</td>", body)
