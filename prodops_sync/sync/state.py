@@ -54,6 +54,8 @@ READABLE_VERSIONS = (1, 2)
 MIN_COMPACT_BYTES = 1 << 20
 """The journal is compacted once it is larger than the snapshot and than this."""
 CHECK_ENV = "PRODOPS_SYNC_STATE_CHECK"
+LISTING_VERSION = 1
+"""Version of the listing sidecar; another version is ignored (a full listing rebuilds it)."""
 
 
 class StateError(Exception):
@@ -189,6 +191,23 @@ class SyncState:
     def __post_init__(self) -> None:
         if not isinstance(self.docs, DocTable):
             self.docs = DocTable(self.docs)
+        self.listings: dict[str, Any] = {}
+        """The remote's cached listing of each container (by container id), kept in a
+        sidecar file, not in the snapshot or journal (see :meth:`set_listing`)."""
+        self.listings_changed = False
+
+    def set_listing(self, container: str, data: dict[str, Any] | None) -> None:
+        """Replace the cached listing of ``container`` (None: forget it).
+
+        A listing cache is a mirror of what the wiki listed at some moment, with that
+        moment: a remote lists only what changed since then. It is independent of the
+        documents' records, so it is saved whole, once, at the next save (a sidecar file,
+        ``<target>.listing.json``), never journaled; losing it costs one full listing."""
+        if data is None:
+            self.listings.pop(container, None)
+        else:
+            self.listings[container] = data
+        self.listings_changed = True
 
     def touch(self, key: str) -> None:
         """Mark ``key``'s record changed after changing one of its values in place."""
@@ -316,6 +335,7 @@ class StateStore:
     def __init__(self, directory: Path, target: str) -> None:
         self.path = directory / f"{target}.json"
         self.journal_path = directory / f"{target}.journal"
+        self.listing_path = directory / f"{target}.listing.json"
         self.target = target
         self._lock = FileLock(str(directory / f"{target}.lock"))
         self._generation = 0
@@ -346,11 +366,33 @@ class StateStore:
         self._snapshot_bytes = len(text.encode()) if text else 0
         self._journal_bytes = self._replay(state)
         self._meta_written = json.dumps(state.meta(), sort_keys=True)
+        state.listings = self._load_listings()
         table = _table(state)
         table.dirty.clear()
         if self._check:
             self._written = {k: json.dumps(_to_data(v)) for k, v in table.items()}
         return state
+
+    def _load_listings(self) -> dict[str, Any]:
+        """The listing caches of the sidecar file; empty when it is missing, unreadable or
+        of another version (a cache: the remote then lists everything once)."""
+        try:
+            data = json.loads(self.listing_path.read_text(encoding="utf-8"))
+        except (OSError, ValueError):
+            return {}
+        if not isinstance(data, dict) or data.get("version") != LISTING_VERSION:
+            return {}
+        listings = data.get("listings")
+        return listings if isinstance(listings, dict) else {}
+
+    def _save_listings(self, state: SyncState) -> None:
+        """Write the listing caches if they changed since they were loaded or saved."""
+        if not state.listings_changed:
+            return
+        text = json.dumps({"version": LISTING_VERSION, "listings": state.listings},
+                          ensure_ascii=False, separators=(",", ":"), sort_keys=True)
+        atomic_write_text(self.listing_path, scrub(text) + "\n")
+        state.listings_changed = False
 
     def _replay(self, state: SyncState) -> int:
         """Apply the journal's records to ``state``; the journal's valid length in bytes
@@ -415,6 +457,7 @@ class StateStore:
             self._append(scrub(b"".join(lines).decode()).encode())
         self._meta_written = meta
         table.dirty.clear()
+        self._save_listings(state)
         if self._journal_bytes > max(MIN_COMPACT_BYTES, self._snapshot_bytes):
             self.compact(state)
 
@@ -431,6 +474,7 @@ class StateStore:
         self._journal_bytes = 0
         self._meta_written = json.dumps(state.meta(), sort_keys=True)
         _table(state).dirty.clear()
+        self._save_listings(state)
 
     def close(self) -> None:
         """Release the journal's file handle (the state stays saved)."""
