@@ -245,7 +245,6 @@ def validate_rows(size: int, work: Path) -> list[Row]:
 
 # --------------------------------------------------------------------------- sync
 def _engine(root: Path, name: str, standin: Any) -> Any:
-    from prodops_sync.remotes.factory import open_remote
     from prodops_sync.sync.config import credentials, load_config
     from prodops_sync.sync.engine import Engine
     from prodops_sync.sync.state import StateStore
@@ -258,7 +257,10 @@ def _engine(root: Path, name: str, standin: Any) -> Any:
         remote: Any = NotionRemote.from_target(target, credentials(target),
                                                clock=standin.clock.time)
     else:
-        remote = open_remote(target, credentials(target))
+        from prodops_sync.remotes.confluence import ConfluenceRemote
+
+        remote = ConfluenceRemote.from_target(target, credentials(target),
+                                              clock=standin.clock.time)
     return Engine(config.playbook_dir, remote, StateStore(config.state_dir, name))
 
 
