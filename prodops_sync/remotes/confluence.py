@@ -92,7 +92,6 @@ from prodops_sync.remotes.confluence_titles import (
     doc_title,
     kind_of_key,
 )
-from prodops_sync.remotes.listing import Listing
 from prodops_sync.remotes.http import (
     BadAnswer,
     GuardedAdapter,
@@ -101,6 +100,7 @@ from prodops_sync.remotes.http import (
     confluence_error_object,
     limits_from_target,
 )
+from prodops_sync.remotes.listing import Listing
 from prodops_sync.remotes.retry import (
     RETRYABLE_STATUSES,
     Failure,

@@ -473,12 +473,12 @@ class NotionRemote(HttpRemote):
         # cache of its old database still holds it: the fresh copy wins.
         fresh = {str(p["id"]) for _, pages, cached in listed for p in pages
                  if str(p["id"]) not in cached}
-        for members, pages, cached in listed:
+        for kinds_of, pages, cached in listed:
             for page in pages:
                 page_id = str(page["id"])
                 if page_id in cached and page_id in fresh:
                     continue
-                entry = self._entry(page, members, full=page_id not in cached)
+                entry = self._entry(page, kinds_of, full=page_id not in cached)
                 if entry is not None:
                     entries.append(entry)
         return entries
