@@ -39,6 +39,7 @@ import json
 import os
 import types
 import typing
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -46,7 +47,7 @@ from typing import Any
 from filelock import FileLock, Timeout
 
 from prodops_sync.safety import scrub
-from prodops_sync.sync.files import atomic_write_text
+from prodops_sync.sync.files import atomic_write_chunks, atomic_write_text
 
 STATE_VERSION = 2
 """Version 2: snapshot + journal. Version 1 (snapshot only, no generation) still loads."""
@@ -223,18 +224,34 @@ class SyncState:
 
     def to_json(self, generation: int = 0) -> str:
         """Serialise as a snapshot (stable key order, so the file diffs well in git)."""
+        return "".join(self.json_chunks(generation))
+
+    def json_chunks(self, generation: int = 0) -> Iterator[str]:
+        """:meth:`to_json` piece by piece. The records are encoded where they are (no deep
+        copy as JSON data first) and the text is never joined: compacting the state of
+        thousands of documents needs little memory beyond the state itself."""
         data = {
             "version": STATE_VERSION,
             "generation": generation,
             **_sorted_meta(self.meta()),
-            "docs": {k: _to_data(v) for k, v in sorted(self.docs.items())},
+            "docs": dict(sorted(self.docs.items())),
         }
-        return json.dumps(data, indent=2, ensure_ascii=False) + "\n"
+        encoder = json.JSONEncoder(indent=2, ensure_ascii=False, default=_record_fields)
+        yield from encoder.iterencode(data)
+        yield "\n"
 
     @classmethod
     def from_json(cls, text: str, target: str) -> SyncState:
         """Parse a snapshot's text."""
         return _state_from_snapshot(json.loads(text), target)[0]
+
+
+def _record_fields(value: Any) -> dict[str, Any]:
+    """The JSON encoder's fallback: a record (dataclass) as its fields, in field order, as
+    :func:`_to_data` would give them."""
+    if dataclasses.is_dataclass(value) and not isinstance(value, type):
+        return {f.name: getattr(value, f.name) for f in dataclasses.fields(value)}
+    raise TypeError(f"{type(value).__name__} is not JSON serializable")
 
 
 def _table(state: SyncState) -> DocTable:
@@ -325,6 +342,22 @@ def _state_from_snapshot(data: Any, target: str) -> tuple[SyncState, int]:
     return state, generation
 
 
+def _buffered(pieces: Iterable[str], size: int = 1 << 16) -> Iterator[str]:
+    """``pieces`` joined into strings of about ``size`` characters (the JSON encoder yields
+    one per token: writing them one by one would be a system call each). A piece is never
+    split, so scrubbing each string finds every secret the joined text holds."""
+    batch: list[str] = []
+    length = 0
+    for piece in pieces:
+        batch.append(piece)
+        length += len(piece)
+        if length >= size:
+            yield "".join(batch)
+            batch, length = [], 0
+    if batch:
+        yield "".join(batch)
+
+
 def _dump_line(record: dict[str, Any]) -> bytes:
     return (json.dumps(record, ensure_ascii=False, separators=(",", ":")) + "\n").encode()
 
@@ -353,17 +386,18 @@ class StateStore:
         """The saved state (snapshot + journal), or an empty one on the first run."""
         self._close_journal()
         try:
-            text = self.path.read_text(encoding="utf-8")
+            raw = self.path.read_bytes()  # parsed as bytes: no decoded copy held beside it
         except FileNotFoundError:
-            text = None
+            raw = None
         try:
-            if text is None:
+            if raw is None:
                 state, self._generation = SyncState(target=self.target), 0
             else:
-                state, self._generation = _state_from_snapshot(json.loads(text), self.target)
+                state, self._generation = _state_from_snapshot(json.loads(raw), self.target)
         except (ValueError, TypeError, KeyError, StateError) as exc:
             raise StateError(f"{self.path}: unreadable sync state: {exc}") from None
-        self._snapshot_bytes = len(text.encode()) if text else 0
+        self._snapshot_bytes = len(raw) if raw else 0
+        del raw
         self._journal_bytes = self._replay(state)
         self._meta_written = json.dumps(state.meta(), sort_keys=True)
         state.listings = self._load_listings()
@@ -464,12 +498,14 @@ class StateStore:
     def compact(self, state: SyncState) -> None:
         """Write the whole state as a new snapshot (atomically) and drop the journal."""
         self._close_journal()
-        text = scrub(state.to_json(self._generation + 1))  # no credential in a file CI commits
-        atomic_write_text(self.path, text)
+        # No credential in a file CI commits: each piece is scrubbed (a string value is one
+        # piece, so a secret inside one is found as in the whole text).
+        chunks = (scrub(c).encode() for c in _buffered(state.json_chunks(self._generation + 1)))
+        size = atomic_write_chunks(self.path, chunks)
         # From here the snapshot holds everything: a journal left behind by a kill before the
         # next line belongs to the previous generation and is ignored on load.
         self._generation += 1
-        self._snapshot_bytes = len(text.encode())
+        self._snapshot_bytes = size
         self.journal_path.unlink(missing_ok=True)
         self._journal_bytes = 0
         self._meta_written = json.dumps(state.meta(), sort_keys=True)
