@@ -29,8 +29,11 @@ state under ``containers["#deployment"]``):
 * **Data Center** (``https://HOST[/context]``): the v1 REST API (``rest/api/...``), with
   bearer tokens; a create sets the key property and label atomically.
 
-Requests: listing is one CQL search per 100 pages of the tree (content properties, versions
-and ancestors expanded, so keys and markers need no request per page); the version number is
+Requests: listing is incremental (:mod:`.listing`): one CQL search for the pages of the tree
+modified since the cached listing (per 200 such pages; content properties, versions and
+ancestors expanded, so keys and markers need no request per page) and one page count (the
+deletion signal); the whole tree (one search per 200 pages) when there is no cache, once a
+day, or when the count differs. The version number is
 an exact marker, so a page body is read only when its version moved; an update is one
 ``PUT`` with the version last seen + 1 (a 409 means someone saved in between: a conflict);
 a create is one ``POST`` (three on Cloud, see above); archiving is one ``DELETE`` (to the

@@ -13,8 +13,11 @@ source parents, ``archived`` vs ``in_trash``, ``after`` vs ``position``) is in t
 the client writes ``in_trash`` only (both versions take it), reads either, and positions
 appended blocks with ``position`` on 2026-03-11 and ``after`` on 2025-09-03.
 
-Requests: listing costs one data-source query per 100 rows per collection; a page body is
-read only when its ``last_edited_time`` moved (or is too recent to prove anything, since
+Requests: listing is incremental (:mod:`.listing`): per collection, one data-source query
+for the rows edited since the cached listing (per 100 such rows) and one for the trashed
+rows (the deletion signal); a complete listing (one query per 100 rows) when there is no
+cache, once a day, or when the trash changed. A page body is read only when its
+``last_edited_time`` moved (or is too recent to prove anything, since
 Notion rounds it down to the minute); a body update is a block-level diff.
 """
 
