@@ -530,13 +530,14 @@ class NotionRemote(HttpRemote):
         """A copy of a listed row holding what :meth:`_entry` reads (and what drift
         reporting needs): identity, timestamps, url, and each property's id and type, with
         the value only of the title, key and kind properties."""
-        cols = self._cols(collection)
-        keep = {cols.key_of(KEY_PROPERTY), cols.key_of(KIND_PROPERTY)}
+        raw = {n: v for n, v in (page.get("properties") or {}).items() if isinstance(v, dict)}
+        # Which of the page's columns are the key and kind, however they are named in
+        # Notion now (renamed by a person, or an earlier version's name): ask the mapping.
+        tool = self._cols(collection).to_tool_names(dict(raw))
+        keep = {id(tool[n]) for n in (KEY_PROPERTY, KIND_PROPERTY) if n in tool}
         props: dict[str, Any] = {}
-        for name, value in (page.get("properties") or {}).items():
-            if not isinstance(value, dict):
-                continue
-            if name in keep or value.get("type") == "title":
+        for name, value in raw.items():
+            if id(value) in keep or value.get("type") == "title":
                 props[name] = value
             else:
                 props[name] = {"id": value.get("id"), "type": value.get("type")}
