@@ -22,8 +22,9 @@ For every size it prints one table, side by side:
   paragraph in each of 10 documents, pushed). The no-op push right after the first push lists
   again every page the first push wrote (they changed since its listing); the no-op pull is
   the steady state. Each (wiki, size) runs in its own process, the stand-in in a child
-  process: peak RSS is the client's alone, the stand-in's is in the note; CPU is the client
-  thread's only.
+  process: peak RSS is the client's alone during that run (high-water mark reset before it,
+  as if each run were its own process, as CLI runs are), the stand-in's since it started is
+  in the note; CPU is the client thread's only.
 
 Columns: wall seconds, then wall and CPU seconds per 100 documents, peak RSS (MB), requests
 (reads + writes, from ``standin.request_log``), the floor and requests / floor. Floors (issue
@@ -287,6 +288,30 @@ def _floors(playbook: Path, wiki: str) -> tuple[int, int, int]:
     return first, 2 * len(collections), len(collections)
 
 
+def _reset_peak() -> None:
+    """Start a new peak-RSS measurement, as if the next run were its own process (as every
+    CLI run is): collect what earlier runs left (their engines hold reference cycles), then
+    reset the kernel's high-water mark (``/proc/self/clear_refs``, Linux 4.0+). Elsewhere
+    the peak stays the process's since it started."""
+    import contextlib
+    import gc
+
+    gc.collect()
+    with contextlib.suppress(OSError):
+        Path("/proc/self/clear_refs").write_text("5")
+
+
+def _peak_mb() -> float:
+    """Peak RSS since :func:`_reset_peak` (``VmHWM``), MB; else the process's peak."""
+    try:
+        for line in Path("/proc/self/status").read_text().splitlines():
+            if line.startswith("VmHWM:"):
+                return int(line.split()[1]) / 1024
+    except OSError:
+        pass
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+
+
 def _serve(wiki: str, conn: Any) -> None:
     """The child process of :class:`StandinProcess`: run the stand-in, answer commands."""
     from prodops_sync.standins import ConfluenceStandin, NotionStandin
@@ -385,12 +410,13 @@ def sync_one(wiki: str, size: int) -> list[dict[str, Any]]:
 
         def measure(what: str, floor: int, run: Callable[[], Any]) -> None:
             standin.clear_log()
+            _reset_peak()
             wall, cpu = time.perf_counter(), time.thread_time()
             report = run()
             wall, cpu = time.perf_counter() - wall, time.thread_time() - cpu
             reads, writes = standin.log()
             requests = reads + writes
-            rss = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+            rss = _peak_mb()
             note = f"{writes} writes; stand-in {standin.rss():.0f} MB"
             if report.conflicts:
                 note += f", {len(report.conflicts)} conflicts"

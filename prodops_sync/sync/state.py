@@ -386,18 +386,19 @@ class StateStore:
         """The saved state (snapshot + journal), or an empty one on the first run."""
         self._close_journal()
         try:
-            raw = self.path.read_bytes()  # parsed as bytes: no decoded copy held beside it
+            text = self.path.read_text(encoding="utf-8")
+            size = self.path.stat().st_size  # not len(text.encode()): no second copy
         except FileNotFoundError:
-            raw = None
+            text, size = None, 0
         try:
-            if raw is None:
+            if text is None:
                 state, self._generation = SyncState(target=self.target), 0
             else:
-                state, self._generation = _state_from_snapshot(json.loads(raw), self.target)
+                state, self._generation = _state_from_snapshot(json.loads(text), self.target)
         except (ValueError, TypeError, KeyError, StateError) as exc:
             raise StateError(f"{self.path}: unreadable sync state: {exc}") from None
-        self._snapshot_bytes = len(raw) if raw else 0
-        del raw
+        self._snapshot_bytes = size
+        del text
         self._journal_bytes = self._replay(state)
         self._meta_written = json.dumps(state.meta(), sort_keys=True)
         state.listings = self._load_listings()
