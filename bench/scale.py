@@ -18,9 +18,13 @@ For every size it prints one table, side by side:
   extracted beforehand, not timed): it checks fields only, no body, no cross-file rule.
 * for each wiki, against the in-process stand-in (rate limit off, ``requests_per_second``
   10,000 on the client), on the *links* variant: first push, no-op push and no-op pull (stand-in
-  clock moved 5 minutes on, as between two CI runs) and a 10-document edit (one paragraph in
-  each of 10 documents, pushed). Each (wiki, size) runs in its own process, so peak RSS is that
-  run's (client and stand-in together); CPU is the client thread's only.
+  clock moved 20 minutes on before each, as between two CI runs) and a 10-document edit (one
+  paragraph in each of 10 documents, pushed). The no-op push right after the first push lists
+  again every page the first push wrote (they changed since its listing); the no-op pull is
+  the steady state. Each (wiki, size) runs in its own process, the stand-in in a child
+  process: peak RSS is the client's alone during that run (high-water mark reset before it,
+  as if each run were its own process, as CLI runs are), the stand-in's since it started is
+  in the note; CPU is the client thread's only.
 
 Columns: wall seconds, then wall and CPU seconds per 100 documents, peak RSS (MB), requests
 (reads + writes, from ``standin.request_log``), the floor and requests / floor. Floors (issue
@@ -64,6 +68,9 @@ EDITED = 10
 EDIT_SOURCE = "rituals/weekly-product-update"
 EDIT_OLD = "There is no meeting."
 EDIT_NEW = "There is no meeting at all."
+BETWEEN_RUNS = 20 * 60
+"""Stand-in seconds between two runs, as between two CI runs: more than the incremental
+listing's margin (15 minutes), so a run lists only what changed since the previous one."""
 
 
 # --------------------------------------------------------------------------- generator
@@ -245,7 +252,6 @@ def validate_rows(size: int, work: Path) -> list[Row]:
 
 # --------------------------------------------------------------------------- sync
 def _engine(root: Path, name: str, standin: Any) -> Any:
-    from prodops_sync.remotes.factory import open_remote
     from prodops_sync.sync.config import credentials, load_config
     from prodops_sync.sync.engine import Engine
     from prodops_sync.sync.state import StateStore
@@ -258,7 +264,10 @@ def _engine(root: Path, name: str, standin: Any) -> Any:
         remote: Any = NotionRemote.from_target(target, credentials(target),
                                                clock=standin.clock.time)
     else:
-        remote = open_remote(target, credentials(target))
+        from prodops_sync.remotes.confluence import ConfluenceRemote
+
+        remote = ConfluenceRemote.from_target(target, credentials(target),
+                                              clock=standin.clock.time)
     return Engine(config.playbook_dir, remote, StateStore(config.state_dir, name))
 
 
@@ -279,61 +288,158 @@ def _floors(playbook: Path, wiki: str) -> tuple[int, int, int]:
     return first, 2 * len(collections), len(collections)
 
 
-def sync_one(wiki: str, size: int) -> list[dict[str, Any]]:
-    """Push, no-op and edit on one wiki in this process; rows as dicts."""
-    import yaml
+def _reset_peak() -> None:
+    """Start a new peak-RSS measurement, as if the next run were its own process (as every
+    CLI run is): collect what earlier runs left (their engines hold reference cycles), then
+    reset the kernel's high-water mark (``/proc/self/clear_refs``, Linux 4.0+). Elsewhere
+    the peak stays the process's since it started."""
+    import contextlib
+    import gc
 
+    gc.collect()
+    with contextlib.suppress(OSError):
+        Path("/proc/self/clear_refs").write_text("5")
+
+
+def _peak_mb() -> float:
+    """Peak RSS since :func:`_reset_peak` (``VmHWM``), MB; else the process's peak."""
+    try:
+        for line in Path("/proc/self/status").read_text().splitlines():
+            if line.startswith("VmHWM:"):
+                return int(line.split()[1]) / 1024
+    except OSError:
+        pass
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+
+
+def _serve(wiki: str, conn: Any) -> None:
+    """The child process of :class:`StandinProcess`: run the stand-in, answer commands."""
     from prodops_sync.standins import ConfluenceStandin, NotionStandin
+
+    standin: Any = NotionStandin() if wiki == "notion" else ConfluenceStandin()
+    with standin:
+        conn.send({"url": standin.url, "root_page_id": getattr(standin, "root_page_id", "")})
+        while True:
+            op, arg = conn.recv()
+            if op == "advance":
+                standin.clock.advance(arg)
+                conn.send(None)
+            elif op == "clear":
+                standin.request_log.clear()
+                conn.send(None)
+            elif op == "log":
+                conn.send((standin.request_log.reads(), standin.request_log.writes()))
+            elif op == "rss":
+                conn.send(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024)
+            else:
+                conn.send(None)
+                return
+
+
+class StandinProcess:
+    """A stand-in served by a forked child process, so that this process's peak RSS is the
+    client's alone; the stand-in's is read separately (:meth:`rss`). Its clock is mirrored
+    here (both are wall time plus the same offset), for the remote to measure time with."""
+
+    def __init__(self, wiki: str) -> None:
+        import multiprocessing
+
+        from prodops_sync.standins.clock import Clock
+
+        context = multiprocessing.get_context("fork")
+        self._conn, child = context.Pipe()
+        self._proc = context.Process(target=_serve, args=(wiki, child), daemon=True)
+        self._proc.start()
+        info = self._conn.recv()
+        self.url: str = info["url"]
+        self.root_page_id: str = info["root_page_id"]
+        self.clock = Clock()
+
+    def _call(self, op: str, arg: Any = None) -> Any:
+        self._conn.send((op, arg))
+        return self._conn.recv()
+
+    def advance(self, seconds: float) -> None:
+        """Move both clocks on."""
+        self.clock.advance(seconds)
+        self._call("advance", seconds)
+
+    def clear_log(self) -> None:
+        """Forget the requests logged so far."""
+        self._call("clear")
+
+    def log(self) -> tuple[int, int]:
+        """(reads, writes) logged since the last :meth:`clear_log`."""
+        reads, writes = self._call("log")
+        return int(reads), int(writes)
+
+    def rss(self) -> float:
+        """The stand-in process's peak RSS so far, MB."""
+        return float(self._call("rss"))
+
+    def stop(self) -> None:
+        """End the child process."""
+        self._call("stop")
+        self._proc.join(timeout=10)
+
+
+def sync_one(wiki: str, size: int) -> list[dict[str, Any]]:
+    """Push, no-op and edit on one wiki (the client in this process, the stand-in in a
+    child process); rows as dicts."""
+    import yaml
 
     os.environ.setdefault(TOKEN_ENV, "bench-token")
     os.environ.setdefault(USER_ENV, "bench@example.com")
     tmp = Path(tempfile.mkdtemp(prefix="prodops-scale-"))
     rows: list[Row] = []
-    standin: Any = NotionStandin() if wiki == "notion" else ConfluenceStandin()
+    standin = StandinProcess(wiki)
     try:
-        with standin:
-            name = wiki
-            if wiki == "notion":
-                spec: dict[str, Any] = {"type": "notion", "root_page": standin.root_page_id,
-                                        "base_url": standin.url}
-            else:
-                spec = {"type": "confluence", "url": standin.url, "space": "PLAY",
-                        "user_env": USER_ENV}
-            spec.update({"token_env": TOKEN_ENV, "requests_per_second": 10_000})
-            root = tmp / "repo"
-            files = generate_playbook(root / "playbook", size, links=True)
-            (root / "prodops-sync.yaml").write_text(yaml.safe_dump(
-                {"playbook": "playbook", "targets": {name: spec}}), encoding="utf-8")
-            first_floor, noop_floor, _ = _floors(root / "playbook", wiki)
+        name = wiki
+        if wiki == "notion":
+            spec: dict[str, Any] = {"type": "notion", "root_page": standin.root_page_id,
+                                    "base_url": standin.url}
+        else:
+            spec = {"type": "confluence", "url": standin.url, "space": "PLAY",
+                    "user_env": USER_ENV}
+        spec.update({"token_env": TOKEN_ENV, "requests_per_second": 10_000})
+        root = tmp / "repo"
+        files = generate_playbook(root / "playbook", size, links=True)
+        (root / "prodops-sync.yaml").write_text(yaml.safe_dump(
+            {"playbook": "playbook", "targets": {name: spec}}), encoding="utf-8")
+        first_floor, noop_floor, _ = _floors(root / "playbook", wiki)
 
-            def measure(what: str, floor: int, run: Callable[[], Any]) -> None:
-                standin.request_log.clear()
-                wall, cpu = time.perf_counter(), time.thread_time()
-                report = run()
-                wall, cpu = time.perf_counter() - wall, time.thread_time() - cpu
-                requests = standin.request_log.reads() + standin.request_log.writes()
-                rss = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
-                note = f"{standin.request_log.writes()} writes"
-                if report.conflicts:
-                    note += f", {len(report.conflicts)} conflicts"
-                rows.append(Row(size, f"{wiki}: {what}", size, wall, cpu, rss, requests,
-                                floor, note))
+        def measure(what: str, floor: int, run: Callable[[], Any]) -> None:
+            standin.clear_log()
+            _reset_peak()
+            wall, cpu = time.perf_counter(), time.thread_time()
+            report = run()
+            wall, cpu = time.perf_counter() - wall, time.thread_time() - cpu
+            reads, writes = standin.log()
+            requests = reads + writes
+            rss = _peak_mb()
+            note = f"{writes} writes; stand-in {standin.rss():.0f} MB"
+            if report.conflicts:
+                note += f", {len(report.conflicts)} conflicts"
+            rows.append(Row(size, f"{wiki}: {what}", size, wall, cpu, rss, requests,
+                            floor, note))
 
-            measure("first push", first_floor,
-                    lambda: _engine(root, name, standin).push(max_delete=0))
-            standin.clock.advance(300)
-            measure("no-op push", noop_floor, lambda: _engine(root, name, standin).push())
-            measure("no-op pull", noop_floor, lambda: _engine(root, name, standin).pull())
-            edited = [f for f in files if f.startswith(EDIT_SOURCE)][:EDITED]
-            for relpath in edited:
-                path = root / "playbook" / relpath
-                text = path.read_text(encoding="utf-8")
-                assert EDIT_OLD in text, relpath
-                path.write_text(text.replace(EDIT_OLD, EDIT_NEW, 1), encoding="utf-8")
-            standin.clock.advance(300)
-            measure(f"{len(edited)}-doc edit, push", noop_floor + len(edited),
-                    lambda: _engine(root, name, standin).push())
+        measure("first push", first_floor,
+                lambda: _engine(root, name, standin).push(max_delete=0))
+        standin.advance(BETWEEN_RUNS)
+        measure("no-op push", noop_floor, lambda: _engine(root, name, standin).push())
+        standin.advance(BETWEEN_RUNS)
+        measure("no-op pull", noop_floor, lambda: _engine(root, name, standin).pull())
+        edited = [f for f in files if f.startswith(EDIT_SOURCE)][:EDITED]
+        for relpath in edited:
+            path = root / "playbook" / relpath
+            text = path.read_text(encoding="utf-8")
+            assert EDIT_OLD in text, relpath
+            path.write_text(text.replace(EDIT_OLD, EDIT_NEW, 1), encoding="utf-8")
+        standin.advance(BETWEEN_RUNS)
+        measure(f"{len(edited)}-doc edit, push", noop_floor + len(edited),
+                lambda: _engine(root, name, standin).push())
     finally:
+        standin.stop()
         shutil.rmtree(tmp, ignore_errors=True)
     return [asdict(r) for r in rows]
 

@@ -95,9 +95,11 @@ def test_cloud_push_pull_plan_send_no_v1_page_request(cloud: ConfluenceStandin,
 
     assert cloud.v1_page_requests() == []
     assert not [e for e in cloud.request_log if e.status == 410]
-    # v1 only where Cloud has no v2: CQL search, label writes (one per new record page)
+    # v1 only where Cloud has no v2: CQL search (and its count), label writes (one per new
+    # record page)
     v1 = {e.endpoint for e in cloud.request_log if "/rest/api/" in e.path}
-    assert v1 <= {"GET /rest/api/content/search", "POST /rest/api/content/{cid}/label"}
+    assert v1 <= {"GET /rest/api/content/search", "GET /rest/api/search",
+                  "POST /rest/api/content/{cid}/label"}
     counts = cloud.request_log.counts()
     assert counts["POST /api/v2/pages"] == DOCS + 4  # documents and collection pages
     assert counts["POST /api/v2/pages/{pid}/properties"] == DOCS

@@ -147,7 +147,8 @@ def test_first_push_builds_the_tree_then_a_second_push_writes_nothing(wiki: Wiki
     log.clear()
     again = wiki.push()
     assert again.outcomes == [] and log.writes() == 0
-    assert log.counts() == {"GET /rest/api/content/search": 1}
+    # the pages changed since the last listing, and the page count (deletion signal)
+    assert log.counts() == {"GET /rest/api/content/search": 1, "GET /rest/api/search": 1}
     plan = wiki.engine().build_plan()
     assert {item.status for item in plan} == {Status.IN_SYNC}
 
@@ -175,7 +176,8 @@ def test_wiki_edit_is_pulled_into_the_file(pushed: Wiki) -> None:
     )
     log = pushed.standin.request_log
     assert log.writes() == 0
-    assert log.counts() == {"GET /rest/api/content/search": 1, "GET /rest/api/content/{cid}": 1}
+    assert log.counts() == {"GET /rest/api/content/search": 1, "GET /rest/api/search": 1,
+                            "GET /rest/api/content/{cid}": 1}
     log.clear()
     assert pushed.push().outcomes == [] and log.writes() == 0
 
@@ -187,7 +189,8 @@ def test_one_paragraph_edit_is_one_put(pushed: Wiki) -> None:
     assert [(o.key, o.action) for o in report.outcomes] == [(RITUAL, "update")]
     log = pushed.standin.request_log
     assert log.writes() == 1
-    assert log.counts() == {"GET /rest/api/content/search": 1, "PUT /rest/api/content/{cid}": 1}
+    assert log.counts() == {"GET /rest/api/content/search": 1, "GET /rest/api/search": 1,
+                            "PUT /rest/api/content/{cid}": 1}
     page = pushed.page(RITUAL)
     assert "There is no call." in page["body"] and len(page["versions"]) == 2
     log.clear()

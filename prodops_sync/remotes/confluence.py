@@ -29,8 +29,11 @@ state under ``containers["#deployment"]``):
 * **Data Center** (``https://HOST[/context]``): the v1 REST API (``rest/api/...``), with
   bearer tokens; a create sets the key property and label atomically.
 
-Requests: listing is one CQL search per 100 pages of the tree (content properties, versions
-and ancestors expanded, so keys and markers need no request per page); the version number is
+Requests: listing is incremental (:mod:`.listing`): one CQL search for the pages of the tree
+modified since the cached listing (per 200 such pages; content properties, versions and
+ancestors expanded, so keys and markers need no request per page) and one page count (the
+deletion signal); the whole tree (one search per 200 pages) when there is no cache, once a
+day, or when the count differs. The version number is
 an exact marker, so a page body is read only when its version moved; an update is one
 ``PUT`` with the version last seen + 1 (a 409 means someone saved in between: a conflict);
 a create is one ``POST`` (three on Cloud, see above); archiving is one ``DELETE`` (to the
@@ -45,6 +48,8 @@ that page back (restored, then updated), not a new one.
 from __future__ import annotations
 
 import hashlib
+import math
+import time
 from collections.abc import Callable, Mapping, Sequence
 from typing import Any, cast
 from urllib.parse import parse_qsl, quote, urlsplit
@@ -98,6 +103,7 @@ from prodops_sync.remotes.http import (
     confluence_error_object,
     limits_from_target,
 )
+from prodops_sync.remotes.listing import Listing
 from prodops_sync.remotes.retry import (
     RETRYABLE_STATUSES,
     Failure,
@@ -113,7 +119,10 @@ from prodops_sync.sync.state import SyncState
 PROPERTY_KEY = "prodops-sync"
 """The content property holding ``{"key": <document key>}``."""
 ROOT_COLLECTION = "Playbook"
-SEARCH_LIMIT = 100
+SEARCH_LIMIT = 200
+"""Results per CQL content search: the most Confluence returns when the expansions do not
+include a body (Atlassian KB "Searching for content with the REST API and CQL always limits
+results to 50": 50 with ``body``, 200 with other expansions)."""
 LIST_EXPAND = f"version,ancestors,metadata.properties.{PROPERTY_KEY}"
 VERSION_MESSAGE = "Synced by prodops-sync"
 REPORT_COLUMNS = 5  # fields shown in a collection's page-properties report
@@ -294,6 +303,7 @@ class ConfluenceRemote(HttpRemote):
         parent_page: str | None = None,
         runner: RequestRunner | None = None,
         deployment: str | None = None,
+        clock: Callable[[], float] = time.time,
     ) -> None:
         if deployment is not None and deployment not in DEPLOYMENTS:
             raise RemoteError(f"confluence: deployment must be cloud or datacenter, not "
@@ -305,6 +315,9 @@ class ConfluenceRemote(HttpRemote):
         self.deployment = deployment
         """``cloud`` or ``datacenter``; None until configured, remembered or detected."""
         self.configured_deployment = deployment
+        self.clock = clock
+        """The time the incremental listing measures elapsed time with (tests and
+        benchmarks pass a stand-in's simulated clock)."""
         self._space_v2: dict[str, Any] | None = None  # the space as v2 answers it
         self.titles = PageTitles()
         self._parents: dict[str, str] = {}  # page id -> parent page id, from the listing
@@ -312,9 +325,12 @@ class ConfluenceRemote(HttpRemote):
         self.containers: dict[str, str] = {}  # collection -> page id (from the state)
 
     @classmethod
-    def from_target(cls, target: Target, creds: Credentials) -> ConfluenceRemote:
+    def from_target(
+        cls, target: Target, creds: Credentials, *, clock: Callable[[], float] = time.time
+    ) -> ConfluenceRemote:
         """Build a remote for a configured ``confluence`` target: basic auth (Cloud e-mail +
-        API token) when ``user_env`` is set, else a Data Center bearer token."""
+        API token) when ``user_env`` is set, else a Data Center bearer token. ``clock`` as
+        in :class:`ConfluenceRemote`."""
         url = str(target.get("url", "")).rstrip("/")
         limits = limits_from_target(target)
         common: dict[str, Any] = {
@@ -339,6 +355,7 @@ class ConfluenceRemote(HttpRemote):
             parent_page=target.get("parent_page"),
             runner=runner,
             deployment=str(deployment) if deployment else None,
+            clock=clock,
         )
 
     # -- deployment ------------------------------------------------------------------------
@@ -703,9 +720,8 @@ class ConfluenceRemote(HttpRemote):
         by_parent = {state.containers[c]: c for c in groups if c in state.containers}
         trees = {state.containers[k.collection]: k for k in kinds
                  if k.is_page and k.collection in state.containers}
-        cql = f"space = {_cql_string(self.space)} and ancestor = {root} and type = page"
         entries: list[RemoteEntry] = []
-        found = self._search(cql, LIST_EXPAND)
+        found = self._tree_pages(state, root)
         self._check_containers(state, found, by_parent, root)
         for content in found:
             if str(content["id"]) in by_parent or str(content["id"]) in trees:
@@ -730,6 +746,42 @@ class ConfluenceRemote(HttpRemote):
                 self._parents[entry.remote_id] = parent
                 entries.append(entry)
         return entries
+
+    def _tree_pages(self, state: SyncState, root: str) -> list[dict[str, Any]]:
+        """Every page under ``root``, as the listing search expands them.
+
+        Incremental (see :mod:`.listing`): the pages modified since the cached listing
+        (CQL ``lastmodified >= now("-Nm")``, relative to the site's clock, so neither a
+        client clock set to another time nor the time zone CQL dates are read in matters;
+        only the time elapsed does), and the number of pages under ``root`` as the deletion
+        signal (``totalSize`` of a one-result search): 2 requests when fewer than
+        :data:`SEARCH_LIMIT` pages changed. When the count differs from the cache's after
+        merging (a page deleted, trashed, restored or moved in or out), or there is no
+        cache, or it is due, the whole tree is listed again."""
+        cql = f"space = {_cql_string(self.space)} and ancestor = {root} and type = page"
+        started = self.clock()
+        cache = Listing.load(state.listings.get(root))
+        if cache is not None and not cache.stale(started):
+            minutes = math.ceil((started - cache.since()) / 60)
+            changed = self._search(f'{cql} and lastmodified >= now("-{minutes}m")',
+                                   LIST_EXPAND)
+            total = self._count(cql)
+            cache.merge((_trimmed(c) for c in changed), started)
+            if total == len(cache.items):
+                state.set_listing(root, cache.dump())
+                fresh = {str(c["id"]) for c in changed}
+                return changed + [dict(c) for pid, c in cache.items.items() if pid not in fresh]
+        found = self._search(cql, LIST_EXPAND)
+        items = {str(c["id"]): _trimmed(c) for c in found}
+        state.set_listing(root, Listing(started, started, items, len(items)).dump())
+        return found
+
+    def _count(self, cql: str) -> int | None:
+        """How many pages match ``cql``: the ``totalSize`` of a one-result search (v1 on
+        Cloud too); None when the answer carries no count (then the tree is listed)."""
+        data = self._get("count pages", f"{API}/search", cql=cql, limit=1)
+        total = data.get("totalSize") if isinstance(data, dict) else None
+        return total if isinstance(total, int) and not isinstance(total, bool) else None
 
     def _moved_entry(
         self,
@@ -1451,6 +1503,28 @@ def _hostile(key: str) -> bool:
     except UnsafePath:
         return True
     return False
+
+
+def _trimmed(content: Mapping[str, Any]) -> dict[str, Any]:
+    """A copy of a listed page holding what the listing reads from it (identity, title,
+    status, version number, ancestors, the key property and links), for the cache."""
+    out: dict[str, Any] = {"id": str(content["id"]), "title": content.get("title", "")}
+    for name in ("type", "status"):
+        if name in content:
+            out[name] = content[name]
+    version = content.get("version") or {}
+    out["version"] = {"number": version.get("number")}
+    out["ancestors"] = [
+        {"id": str(a.get("id")), "title": a.get("title", "")}
+        for a in content.get("ancestors") or [] if isinstance(a, dict)
+    ]
+    prop = ((content.get("metadata") or {}).get("properties") or {}).get(PROPERTY_KEY)
+    if isinstance(prop, dict):
+        out["metadata"] = {"properties": {PROPERTY_KEY: {
+            "key": PROPERTY_KEY, "value": prop.get("value")}}}
+    links = content.get("_links") or {}
+    out["_links"] = {k: links[k] for k in ("webui", "base") if k in links}
+    return out
 
 
 def _cql_string(value: str) -> str:

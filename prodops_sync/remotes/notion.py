@@ -13,8 +13,11 @@ source parents, ``archived`` vs ``in_trash``, ``after`` vs ``position``) is in t
 the client writes ``in_trash`` only (both versions take it), reads either, and positions
 appended blocks with ``position`` on 2026-03-11 and ``after`` on 2025-09-03.
 
-Requests: listing costs one data-source query per 100 rows per collection; a page body is
-read only when its ``last_edited_time`` moved (or is too recent to prove anything, since
+Requests: listing is incremental (:mod:`.listing`): per collection, one data-source query
+for the rows edited since the cached listing (per 100 such rows) and one for the trashed
+rows (the deletion signal); a complete listing (one query per 100 rows) when there is no
+cache, once a day, or when the trash changed. A page body is read only when its
+``last_edited_time`` moved (or is too recent to prove anything, since
 Notion rounds it down to the minute); a body update is a block-level diff.
 """
 
@@ -28,6 +31,7 @@ import time
 import uuid
 from collections.abc import Callable, Sequence
 from dataclasses import replace
+from datetime import UTC, datetime
 from functools import partial
 from typing import Any
 
@@ -66,6 +70,7 @@ from prodops_sync.remotes.http import (
     limits_from_target,
     notion_error_object,
 )
+from prodops_sync.remotes.listing import Listing
 from prodops_sync.remotes.notion_columns import Columns
 from prodops_sync.remotes.notion_diff import Delete, Insert, Op, Update, cheapest_ops
 from prodops_sync.remotes.retry import (
@@ -86,6 +91,8 @@ KEY_PROPERTY = notion_props.KEY_PROPERTY
 KIND_PROPERTY = notion_props.KIND_PROPERTY
 PENDING_PROPERTY = notion_props.PENDING_PROPERTY
 SINGLETON_COLLECTION = "Playbook"
+BOT_KEY = "#bot"
+"""Where ``state.containers`` remembers the integration's user id (see ``_bot_id``)."""
 # A page whose last_edited_time is this close to "now" may have been edited again within the
 # same minute (Notion rounds the timestamp down), so its marker proves nothing. The slack
 # covers a client clock that runs ahead of Notion's (a clock 5 minutes fast would otherwise
@@ -100,8 +107,6 @@ _NOT_CONTENT = frozenset({"child_page", "child_database"})
 
 
 def _iso_to_epoch(value: str) -> float:
-    from datetime import datetime
-
     return datetime.fromisoformat(value.replace("Z", "+00:00")).timestamp()
 
 
@@ -452,12 +457,13 @@ class NotionRemote(HttpRemote):
                 entries.extend(self._list_page_tree(root, kind))
         tracked = tracked_collections(state)
         self._containers = dict(state.containers)
+        listed: list[tuple[Sequence[KindSpec], list[dict[str, Any]], set[str]]] = []
         for collection, members in collections(kinds).items():
             ds_id = state.containers.get(collection)
             if not ds_id:
                 continue
             try:
-                pages = self._query(ds_id, f"list {collection!r}")
+                pages, cached = self._list_rows(state, collection, ds_id)
             except RemoteError as exc:
                 if exc.status == 404:
                     raise ContainerGone(
@@ -469,11 +475,83 @@ class NotionRemote(HttpRemote):
                 # An empty listing of a collection that had documents: make sure the
                 # database is still ours before calling every one of them deleted.
                 self._check_container(collection, ds_id)
+            listed.append((members, pages, cached))
+        # A row moved to another of our databases is listed (as changed) there while the
+        # cache of its old database still holds it: the fresh copy wins.
+        fresh = {str(p["id"]) for _, pages, cached in listed for p in pages
+                 if str(p["id"]) not in cached}
+        for kinds_of, pages, cached in listed:
             for page in pages:
-                entry = self._entry(page, members)
+                page_id = str(page["id"])
+                if page_id in cached and page_id in fresh:
+                    continue
+                entry = self._entry(page, kinds_of, full=page_id not in cached)
                 if entry is not None:
                     entries.append(entry)
         return entries
+
+    def _list_rows(
+        self, state: SyncState, collection: str, ds_id: str
+    ) -> tuple[list[dict[str, Any]], set[str]]:
+        """The rows of data source ``ds_id`` and the ids of those taken from the cached
+        listing (trimmed copies: :meth:`fetch` reads such a page when it needs it).
+
+        Incremental (see :mod:`.listing`): the rows edited since the cached listing, plus
+        the data source's trashed rows as the deletion signal, 2 requests when fewer than
+        100 rows changed. A complete listing (plus the trash) when there is no cache, it is
+        due, or the trash changed (a row trashed, restored or purged)."""
+        describe = f"list {collection!r}"
+        started = self._now()
+        cache = Listing.load(state.listings.get(ds_id))
+        if cache is not None and not cache.stale(started):
+            since = datetime.fromtimestamp(cache.since(), UTC).isoformat(timespec="seconds")
+            changed = self._query(ds_id, describe, filter={
+                "timestamp": "last_edited_time", "last_edited_time": {"on_or_after": since},
+            })
+            trash: list[str] | None = self._trash_signal(ds_id, collection)
+            if trash == cache.signal:
+                cache.merge((self._trimmed(p, collection) for p in changed), started)
+                state.set_listing(ds_id, cache.dump())
+                fresh = {str(p["id"]) for p in changed}
+                kept = [dict(item) for pid, item in cache.items.items() if pid not in fresh]
+                return changed + kept, {str(p["id"]) for p in kept}
+        else:
+            trash = None
+        pages = self._query(ds_id, describe)
+        if trash is None:
+            trash = self._trash_signal(ds_id, collection)
+        items = {str(p["id"]): self._trimmed(p, collection) for p in pages}
+        state.set_listing(ds_id, Listing(started, started, items, trash).dump())
+        return pages, set()
+
+    def _trash_signal(self, ds_id: str, collection: str) -> list[str]:
+        """The ids of the data source's rows in the trash, sorted (one query per 100): a
+        row trashed, restored or purged since the last listing changes it."""
+        trashed = self._query(ds_id, f"list trashed rows of {collection!r}", in_trash=True)
+        return sorted(str(p["id"]) for p in trashed)
+
+    def _trimmed(self, page: dict[str, Any], collection: str) -> dict[str, Any]:
+        """A copy of a listed row holding what :meth:`_entry` reads (and what drift
+        reporting needs): identity, timestamps, url, and each property's id and type, with
+        the value only of the title, key and kind properties."""
+        raw = {n: v for n, v in (page.get("properties") or {}).items() if isinstance(v, dict)}
+        # Which of the page's columns are the key and kind, however they are named in
+        # Notion now (renamed by a person, or an earlier version's name): ask the mapping.
+        tool = self._cols(collection).to_tool_names(dict(raw))
+        keep = {id(tool[n]) for n in (KEY_PROPERTY, KIND_PROPERTY) if n in tool}
+        props: dict[str, Any] = {}
+        for name, value in raw.items():
+            if id(value) in keep or value.get("type") == "title":
+                props[name] = value
+            else:
+                props[name] = {"id": value.get("id"), "type": value.get("type")}
+        return {
+            "id": page["id"],
+            "url": page.get("url", ""),
+            "last_edited_time": page.get("last_edited_time", ""),
+            "last_edited_by": {"id": str((page.get("last_edited_by") or {}).get("id", ""))},
+            "properties": props,
+        }
 
     def _check_container(self, collection: str, ds_id: str) -> None:
         """Raise :class:`ContainerGone` if data source ``ds_id`` is in the trash or its
@@ -511,7 +589,11 @@ class NotionRemote(HttpRemote):
             cursor = result.get("next_cursor")
             guard.next(cursor)
 
-    def _entry(self, page: dict[str, Any], members: Sequence[KindSpec]) -> RemoteEntry | None:
+    def _entry(
+        self, page: dict[str, Any], members: Sequence[KindSpec], *, full: bool = True
+    ) -> RemoteEntry | None:
+        """The listing entry of row ``page``; ``full`` is False for a trimmed copy from the
+        cached listing, which :meth:`fetch` must not take for the page."""
         if members and isinstance(page.get("properties"), dict):
             page["properties"] = self._cols(members[0].collection).to_tool_names(
                 page["properties"]
@@ -528,7 +610,8 @@ class NotionRemote(HttpRemote):
         for value in props.values():
             if value.get("type") == "title":
                 title = _plain(value.get("title", []))
-        self._pages[page["id"]] = page
+        if full:
+            self._pages[page["id"]] = page
         marker, unsettled = self._marker(page)
         return RemoteEntry(
             remote_id=page["id"],
@@ -556,10 +639,19 @@ class NotionRemote(HttpRemote):
         return (marker + PROVISIONAL if unsettled else marker), unsettled
 
     def _bot_id(self) -> str:
-        """The integration's own user id (one request, once per run)."""
+        """The integration's own user id: one request, once, then remembered in the state
+        (``containers["#bot"]``). A remembered id that is no longer this integration's (the
+        token was changed) is safe: this integration's own writes then look like a
+        person's, so recent ones are read once more, never taken as settled."""
         if self._bot is None:
-            me = self._read("read integration user", self.client.users.me)
-            self._bot = str(me.get("id", ""))
+            known = self._state.containers.get(BOT_KEY) if self._state is not None else None
+            if known:
+                self._bot = known
+            else:
+                me = self._read("read integration user", self.client.users.me)
+                self._bot = str(me.get("id", ""))
+                if self._state is not None and self._bot:
+                    self._state.containers[BOT_KEY] = self._bot
         return self._bot
 
     def _recent(self, edited: str) -> bool:

@@ -1288,7 +1288,9 @@ class NotionStandin(NotionFiles, NotionView, StandinServer):
         ds = self._get("data_source", ds_id, "data_source_id")
         body = self._body(request)
         schema = ds["properties"]
-        include_trash = bool(body.get("in_trash") or body.get("archived"))
+        # As Notion documents the parameter: ``in_trash: true`` lists only the trashed rows,
+        # false (or no parameter) only the live ones.
+        trashed = bool(body.get("in_trash") or body.get("archived"))
         if body.get("filter") is not None:  # validate even when there are no rows to test
             probe = {
                 "values": {},
@@ -1299,7 +1301,7 @@ class NotionStandin(NotionFiles, NotionView, StandinServer):
         rows = []
         for page in self.state["pages"].values():
             if page["parent"].get("data_source_id") != ds["id"] or (
-                page["in_trash"] and not include_trash
+                bool(page["in_trash"]) != trashed
             ):
                 continue
             row = {

@@ -10,6 +10,7 @@ import stat
 import tempfile
 import time
 import unicodedata
+from collections.abc import Iterable
 from pathlib import Path
 
 from prodops_sync.safety import WINDOWS_RESERVED
@@ -107,6 +108,14 @@ def atomic_write_bytes(path: Path, data: bytes, *, expect: object = ANY) -> None
     :func:`digest` of what the caller read, None for "no file"), the current content is
     compared right before the rename: if it changed, :class:`ChangedOnDisk` is raised and
     nothing is replaced."""
+    atomic_write_chunks(path, (data,), expect=expect)
+
+
+def atomic_write_chunks(
+    path: Path, chunks: Iterable[bytes], *, expect: object = ANY
+) -> int:
+    """:func:`atomic_write_bytes` for content produced piece by piece (a large snapshot
+    serialised as it is written, never held whole in memory). Returns the bytes written."""
     path.parent.mkdir(parents=True, exist_ok=True)
     try:
         mode = stat.S_IMODE(path.stat().st_mode)
@@ -114,8 +123,11 @@ def atomic_write_bytes(path: Path, data: bytes, *, expect: object = ANY) -> None
         mode = 0o666 & ~_umask()
     fd, tmp_name = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
     try:
+        written = 0
         with os.fdopen(fd, "wb") as handle:
-            handle.write(data)
+            for chunk in chunks:
+                handle.write(chunk)
+                written += len(chunk)
             handle.flush()
             os.fsync(handle.fileno())
         os.chmod(tmp_name, mode)
@@ -129,6 +141,7 @@ def atomic_write_bytes(path: Path, data: bytes, *, expect: object = ANY) -> None
         Path(tmp_name).unlink(missing_ok=True)
         raise
     _fsync_dir(path.parent)
+    return written
 
 
 _TEMP_NAME = re.compile(r"^\..+\.[a-z0-9_]{8}\.tmp$")

@@ -39,6 +39,7 @@ import json
 import os
 import types
 import typing
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -46,7 +47,7 @@ from typing import Any
 from filelock import FileLock, Timeout
 
 from prodops_sync.safety import scrub
-from prodops_sync.sync.files import atomic_write_text
+from prodops_sync.sync.files import atomic_write_chunks, atomic_write_text
 
 STATE_VERSION = 2
 """Version 2: snapshot + journal. Version 1 (snapshot only, no generation) still loads."""
@@ -54,6 +55,8 @@ READABLE_VERSIONS = (1, 2)
 MIN_COMPACT_BYTES = 1 << 20
 """The journal is compacted once it is larger than the snapshot and than this."""
 CHECK_ENV = "PRODOPS_SYNC_STATE_CHECK"
+LISTING_VERSION = 1
+"""Version of the listing sidecar; another version is ignored (a full listing rebuilds it)."""
 
 
 class StateError(Exception):
@@ -189,6 +192,23 @@ class SyncState:
     def __post_init__(self) -> None:
         if not isinstance(self.docs, DocTable):
             self.docs = DocTable(self.docs)
+        self.listings: dict[str, Any] = {}
+        """The remote's cached listing of each container (by container id), kept in a
+        sidecar file, not in the snapshot or journal (see :meth:`set_listing`)."""
+        self.listings_changed = False
+
+    def set_listing(self, container: str, data: dict[str, Any] | None) -> None:
+        """Replace the cached listing of ``container`` (None: forget it).
+
+        A listing cache is a mirror of what the wiki listed at some moment, with that
+        moment: a remote lists only what changed since then. It is independent of the
+        documents' records, so it is saved whole, once, at the next save (a sidecar file,
+        ``<target>.listing.json``), never journaled; losing it costs one full listing."""
+        if data is None:
+            self.listings.pop(container, None)
+        else:
+            self.listings[container] = data
+        self.listings_changed = True
 
     def touch(self, key: str) -> None:
         """Mark ``key``'s record changed after changing one of its values in place."""
@@ -204,18 +224,34 @@ class SyncState:
 
     def to_json(self, generation: int = 0) -> str:
         """Serialise as a snapshot (stable key order, so the file diffs well in git)."""
+        return "".join(self.json_chunks(generation))
+
+    def json_chunks(self, generation: int = 0) -> Iterator[str]:
+        """:meth:`to_json` piece by piece. The records are encoded where they are (no deep
+        copy as JSON data first) and the text is never joined: compacting the state of
+        thousands of documents needs little memory beyond the state itself."""
         data = {
             "version": STATE_VERSION,
             "generation": generation,
             **_sorted_meta(self.meta()),
-            "docs": {k: _to_data(v) for k, v in sorted(self.docs.items())},
+            "docs": dict(sorted(self.docs.items())),
         }
-        return json.dumps(data, indent=2, ensure_ascii=False) + "\n"
+        encoder = json.JSONEncoder(indent=2, ensure_ascii=False, default=_record_fields)
+        yield from encoder.iterencode(data)
+        yield "\n"
 
     @classmethod
     def from_json(cls, text: str, target: str) -> SyncState:
         """Parse a snapshot's text."""
         return _state_from_snapshot(json.loads(text), target)[0]
+
+
+def _record_fields(value: Any) -> dict[str, Any]:
+    """The JSON encoder's fallback: a record (dataclass) as its fields, in field order, as
+    :func:`_to_data` would give them."""
+    if dataclasses.is_dataclass(value) and not isinstance(value, type):
+        return {f.name: getattr(value, f.name) for f in dataclasses.fields(value)}
+    raise TypeError(f"{type(value).__name__} is not JSON serializable")
 
 
 def _table(state: SyncState) -> DocTable:
@@ -306,6 +342,22 @@ def _state_from_snapshot(data: Any, target: str) -> tuple[SyncState, int]:
     return state, generation
 
 
+def _buffered(pieces: Iterable[str], size: int = 1 << 16) -> Iterator[str]:
+    """``pieces`` joined into strings of about ``size`` characters (the JSON encoder yields
+    one per token: writing them one by one would be a system call each). A piece is never
+    split, so scrubbing each string finds every secret the joined text holds."""
+    batch: list[str] = []
+    length = 0
+    for piece in pieces:
+        batch.append(piece)
+        length += len(piece)
+        if length >= size:
+            yield "".join(batch)
+            batch, length = [], 0
+    if batch:
+        yield "".join(batch)
+
+
 def _dump_line(record: dict[str, Any]) -> bytes:
     return (json.dumps(record, ensure_ascii=False, separators=(",", ":")) + "\n").encode()
 
@@ -316,6 +368,7 @@ class StateStore:
     def __init__(self, directory: Path, target: str) -> None:
         self.path = directory / f"{target}.json"
         self.journal_path = directory / f"{target}.journal"
+        self.listing_path = directory / f"{target}.listing.json"
         self.target = target
         self._lock = FileLock(str(directory / f"{target}.lock"))
         self._generation = 0
@@ -334,8 +387,9 @@ class StateStore:
         self._close_journal()
         try:
             text = self.path.read_text(encoding="utf-8")
+            size = self.path.stat().st_size  # not len(text.encode()): no second copy
         except FileNotFoundError:
-            text = None
+            text, size = None, 0
         try:
             if text is None:
                 state, self._generation = SyncState(target=self.target), 0
@@ -343,14 +397,37 @@ class StateStore:
                 state, self._generation = _state_from_snapshot(json.loads(text), self.target)
         except (ValueError, TypeError, KeyError, StateError) as exc:
             raise StateError(f"{self.path}: unreadable sync state: {exc}") from None
-        self._snapshot_bytes = len(text.encode()) if text else 0
+        self._snapshot_bytes = size
+        del text
         self._journal_bytes = self._replay(state)
         self._meta_written = json.dumps(state.meta(), sort_keys=True)
+        state.listings = self._load_listings()
         table = _table(state)
         table.dirty.clear()
         if self._check:
             self._written = {k: json.dumps(_to_data(v)) for k, v in table.items()}
         return state
+
+    def _load_listings(self) -> dict[str, Any]:
+        """The listing caches of the sidecar file; empty when it is missing, unreadable or
+        of another version (a cache: the remote then lists everything once)."""
+        try:
+            data = json.loads(self.listing_path.read_text(encoding="utf-8"))
+        except (OSError, ValueError):
+            return {}
+        if not isinstance(data, dict) or data.get("version") != LISTING_VERSION:
+            return {}
+        listings = data.get("listings")
+        return listings if isinstance(listings, dict) else {}
+
+    def _save_listings(self, state: SyncState) -> None:
+        """Write the listing caches if they changed since they were loaded or saved."""
+        if not state.listings_changed:
+            return
+        text = json.dumps({"version": LISTING_VERSION, "listings": state.listings},
+                          ensure_ascii=False, separators=(",", ":"), sort_keys=True)
+        atomic_write_text(self.listing_path, scrub(text) + "\n")
+        state.listings_changed = False
 
     def _replay(self, state: SyncState) -> int:
         """Apply the journal's records to ``state``; the journal's valid length in bytes
@@ -415,22 +492,26 @@ class StateStore:
             self._append(scrub(b"".join(lines).decode()).encode())
         self._meta_written = meta
         table.dirty.clear()
+        self._save_listings(state)
         if self._journal_bytes > max(MIN_COMPACT_BYTES, self._snapshot_bytes):
             self.compact(state)
 
     def compact(self, state: SyncState) -> None:
         """Write the whole state as a new snapshot (atomically) and drop the journal."""
         self._close_journal()
-        text = scrub(state.to_json(self._generation + 1))  # no credential in a file CI commits
-        atomic_write_text(self.path, text)
+        # No credential in a file CI commits: each piece is scrubbed (a string value is one
+        # piece, so a secret inside one is found as in the whole text).
+        chunks = (scrub(c).encode() for c in _buffered(state.json_chunks(self._generation + 1)))
+        size = atomic_write_chunks(self.path, chunks)
         # From here the snapshot holds everything: a journal left behind by a kill before the
         # next line belongs to the previous generation and is ignored on load.
         self._generation += 1
-        self._snapshot_bytes = len(text.encode())
+        self._snapshot_bytes = size
         self.journal_path.unlink(missing_ok=True)
         self._journal_bytes = 0
         self._meta_written = json.dumps(state.meta(), sort_keys=True)
         _table(state).dirty.clear()
+        self._save_listings(state)
 
     def close(self) -> None:
         """Release the journal's file handle (the state stays saved)."""
