@@ -72,6 +72,11 @@ class RemoteEntry:
     existing: bool = False
     """Set by ``create`` when a page carrying the key was already there (made by a
     concurrent run): nothing was created, and the engine compares before adopting it."""
+    written_body: str | None = None
+    """Set by ``create`` when the page holds only the start of the document's body, because
+    the rest links to pages that do not exist yet: the Markdown the page does hold. The
+    engine records that as the base, and writes the rest once the targets exist (an update
+    that appends it: no placeholder links to patch and read back)."""
 
 
 class Remote(ABC):
@@ -113,6 +118,12 @@ class Remote(ABC):
     ) -> RemoteEntry:
         """Make the page hold ``doc``, changing as little as the API allows. ``current`` is
         the page's content if the engine fetched it (None: fetch as needed)."""
+
+    def will_write(self, docs: Sequence[Document]) -> None:
+        """The documents this run is about to create or update, in the order it will: a
+        remote may check them in batches instead of one request each (the default does
+        nothing)."""
+        return None
 
     def drift(self) -> list[tuple[str, str]]:
         """Schema drift seen while listing and reading: (collection or key, message), e.g.

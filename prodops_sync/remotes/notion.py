@@ -23,13 +23,14 @@ Notion rounds it down to the minute); a body update is a block-level diff.
 
 from __future__ import annotations
 
+import copy
 import hashlib
 import json
 import logging
 import re
 import time
 import uuid
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import replace
 from datetime import UTC, datetime
 from functools import partial
@@ -46,9 +47,20 @@ from prodops_sync.formats.notion.blocks import (
     block_fingerprint,
     for_request,
 )
-from prodops_sync.formats.notion.blocksplice import from_state, pull_body, push_body, to_state
-from prodops_sync.formats.notion.requests import AppendStep, plan_append_requests, resolve
-from prodops_sync.formats.splice import Block
+from prodops_sync.formats.notion.blocksplice import (
+    from_state,
+    pull_body,
+    push_body,
+    stored,
+    to_state,
+)
+from prodops_sync.formats.notion.requests import (
+    AppendStep,
+    ResultRef,
+    plan_append_requests,
+    resolve,
+)
+from prodops_sync.formats.splice import Block, join_markdown, record_matches
 from prodops_sync.kinds import KindSpec, active, collections
 from prodops_sync.links import PENDING_URL, LinkResolver
 from prodops_sync.model import Document, content_hash
@@ -72,7 +84,14 @@ from prodops_sync.remotes.http import (
 )
 from prodops_sync.remotes.listing import Listing
 from prodops_sync.remotes.notion_columns import Columns
-from prodops_sync.remotes.notion_diff import Delete, Insert, Op, Update, cheapest_ops
+from prodops_sync.remotes.notion_diff import (
+    Delete,
+    Insert,
+    Op,
+    Update,
+    cheapest_ops,
+    own_fingerprint,
+)
 from prodops_sync.remotes.retry import (
     RETRYABLE_STATUSES,
     Failure,
@@ -104,6 +123,16 @@ PROVISIONAL = "~"
 _START = "__start__"  # insert position: before the first child
 # Block types that are separate pages, not content: never descend into them.
 _NOT_CONTENT = frozenset({"child_page", "child_database"})
+# Sync keys per look-up query (an "or" of "equals" filters; Notion documents no limit on
+# their number, this stays well below any request size limit).
+PROBE_KEYS = 25
+# How long a look-up vouches for a page: a write later than this looks again. The page can
+# change between the look-up and the write (Notion has no compare-and-set); this bounds that
+# window the way reading the page right before each write used to, at 1/25 of the requests.
+PROBE_SECONDS = 30.0
+# Id given to a block the state knows by content only (written by a create, whose answer
+# lists no block ids): a diff that must address such a block lists the page's blocks first.
+_UNKNOWN = "unknown:"
 
 
 def _iso_to_epoch(value: str) -> float:
@@ -186,6 +215,11 @@ class NotionRemote(HttpRemote):
         self._page_blocks: dict[str, list[dict[str, Any]]] = {}  # free page -> its blocks
         self._state: SyncState | None = None
         self._container_drift: list[tuple[str, str]] = []  # e.g. two databases, one title
+        # Look-ups by sync key (see _probe): key -> (when, page or None), and the keys this
+        # run will write, per collection in order, so that one query covers the next ones.
+        self._probes: dict[str, tuple[float, dict[str, Any] | None]] = {}
+        self._upcoming: dict[str, list[str]] = {}
+        self._upcoming_at: dict[str, int] = {}
 
     @classmethod
     def from_target(
@@ -799,20 +833,104 @@ class NotionRemote(HttpRemote):
         )
         return pages[0] if pages else None
 
+    def will_write(self, docs: Sequence[Document]) -> None:
+        self._upcoming = {}
+        for doc in docs:
+            kind = active().get(doc.kind)
+            if kind is not None and not kind.is_page:
+                self._upcoming.setdefault(kind.collection, []).append(doc.key)
+        self._upcoming_at = {
+            key: n for keys in self._upcoming.values() for n, key in enumerate(keys)
+        }
+
+    def _probe(self, ds_id: str, kind: KindSpec, key: str) -> dict[str, Any] | None:
+        """The page carrying sync key ``key`` in ``kind``'s database as it is now (None:
+        there is none), from a look-up at most :data:`PROBE_SECONDS` old. One query looks
+        up this key and the next :data:`PROBE_KEYS` - 1 keys this run will write in the
+        collection (announced by :meth:`will_write`), so a run costs one query per 25
+        documents instead of a look-up or page read before each write."""
+        known = self._probes.get(key)
+        if known is not None and self._now() - known[0] <= PROBE_SECONDS:
+            return known[1]
+        keys = self._probe_batch(kind.collection, key)
+        cols = self._cols(kind.collection)
+        column = cols.key_of(KEY_PROPERTY)
+        conditions = [{"property": column, "rich_text": {"equals": k}} for k in keys]
+        found = self._query(
+            ds_id, "look up pages by key",
+            filter=conditions[0] if len(conditions) == 1 else {"or": conditions},
+        )
+        now = self._now()
+        by_key: dict[str, dict[str, Any]] = {}
+        for page in found:
+            named = cols.to_tool_names(dict(page.get("properties") or {}))
+            page_key = _plain((named.get(KEY_PROPERTY) or {}).get("rich_text", []))
+            by_key.setdefault(page_key, page)  # like a look-up by key: the first one
+        for k in keys:
+            self._probes[k] = (now, by_key.get(k))
+        return by_key.get(key)
+
+    def _probe_batch(self, collection: str, key: str) -> list[str]:
+        """``key`` and the next keys to write in ``collection`` whose look-up is not
+        fresh, at most :data:`PROBE_KEYS` in all."""
+        keys = [key]
+        upcoming = self._upcoming.get(collection, [])
+        start = self._upcoming_at.get(key)
+        if start is None or start >= len(upcoming) or upcoming[start] != key:
+            return keys
+        now = self._now()
+        for other in upcoming[start + 1:]:
+            if len(keys) >= PROBE_KEYS:
+                break
+            known = self._probes.get(other)
+            if other != key and (known is None or now - known[0] > PROBE_SECONDS):
+                keys.append(other)
+        return keys
+
+    def _written(self, key: str, page: dict[str, Any], times: Sequence[str]) -> dict[str, Any]:
+        """``page`` (carrying ``key``) after our own writes to it, whose answers gave edit
+        ``times``: we were its last editor then, so no read-back is needed. The look-up of
+        ``key`` is forgotten: a later write in this run looks again, because our own
+        write proves nothing about a wiki edit made after it (say, to the start of a new
+        page whose end is written once its link targets exist)."""
+        self._probes.pop(key, None)
+        if not times:
+            return page
+        return {**page, "last_edited_time": max(times),
+                "last_edited_by": {"object": "user", "id": self._bot_id()}}
+
     def create(self, doc: Document, state: SyncState, resolver: LinkResolver) -> RemoteEntry:
         kind = active()[doc.kind]
-        blocks, base = push_body(None, doc.body, current_key=doc.key, resolver=resolver,
-                                 refresh=_links_pending)
+        _, base = push_body(None, doc.body, current_key=doc.key, resolver=resolver,
+                            refresh=_links_pending)
+        # A page that links to a page not created yet is created with its properties only;
+        # its body follows in one append once the targets exist: no placeholder to patch
+        # and read back, and the append's answer gives the ids of its blocks (a create's
+        # answer gives none), so a later edit of the page needs no listing to find them.
+        partial = any(_links_pending(unit.remote) for unit in base)
+        written = [] if partial else list(base)
+        blocks = [block for unit in written for block in unit.remote]
         if kind.is_page:
-            return _with_blocks(self._create_free_page(doc, kind, state, blocks), base)
-        blocks = [*self._field_section(doc), *blocks]
-        ds_id = state.containers[kind.collection]
+            entry = self._create_free_page(doc, kind, state, blocks)
+        else:
+            entry = self._create_row(doc, kind, state.containers[kind.collection], blocks,
+                                     resolver)
+        if partial and not entry.existing:
+            entry.written_body = join_markdown(unit.markdown for unit in written)
+        return entry if entry.existing else _with_blocks(entry, written)
+
+    def _create_row(
+        self, doc: Document, kind: KindSpec, ds_id: str, body: list[dict[str, Any]],
+        resolver: LinkResolver,
+    ) -> RemoteEntry:
+        """A row page for ``doc`` holding its field section and ``body``, unless a look-up
+        finds a page with its key (made by another run since this one listed the
+        collection)."""
+        blocks = [*self._field_section(doc), *body]
         first, steps = _first_step(plan_append_requests(blocks, "root"))
-        # Look before creating: another run (a second clone, CI on two branches) may have
-        # created the page since this run listed the collection.
-        found = self._find_by_key(ds_id, doc.key, kind)
+        found = self._probe(ds_id, kind, doc.key)
         if found is not None:
-            entry = self._entry(found, [kind]) or _fail(doc)
+            entry = self._entry(copy.deepcopy(found), [kind]) or _fail(doc)
             entry.existing = True
             return entry
         page = self._write(
@@ -824,17 +942,24 @@ class NotionRemote(HttpRemote):
             ),
             before_retry=lambda: self._find_by_key(ds_id, doc.key, kind),
         )
-        if steps:
-            # The first step went with the create (nothing refers to its ids); the rest keep
-            # their original step numbers, so seed the results with an empty first entry.
-            self._run_steps(steps, page["id"], [[]] if first else [])
-            page = self._read("read page", lambda: self.client.pages.retrieve(page["id"]))
-        return _with_blocks(self._entry(page, [kind]) or _fail(doc), base)
+        # The first step went with the create (nothing refers to its ids); the rest keep
+        # their original step numbers, so seed the results with an empty first entry.
+        # Blocks past the create's first 100 are appended: their answers give their ids.
+        times = self._run_steps(steps, page["id"], [[]] if first else [],
+                                blocks[len(first):]) if steps else []
+        # The create's answer is the page: nothing to read back.
+        return self._entry(self._written(doc.key, page, times), [kind]) or _fail(doc)
 
     def _run_steps(
-        self, steps: Sequence[AppendStep], root: str, results: list[list[str]]
-    ) -> None:
-        """Execute append steps in order, resolving references to earlier results."""
+        self, steps: Sequence[AppendStep], root: str, results: list[list[str]],
+        blocks: Sequence[dict[str, Any]] = (),
+    ) -> list[str]:
+        """Execute append steps in order, resolving references to earlier results; the
+        edit times the answers gave. ``blocks``, when given, are the blocks the steps that
+        append under ``root`` itself create, in order: each gets the id the answer gave
+        (recorded in the base, so a later edit needs no listing)."""
+        times: list[str] = []
+        top: list[str] = []
         for step in steps:
             parent_id = resolve(step.parent, results, root)
             after = resolve(step.after, results, root) if step.after is not None else None
@@ -850,17 +975,66 @@ class NotionRemote(HttpRemote):
                 partial(self.client.blocks.children.append, parent_id, **kwargs),
                 before_retry=_append_may_have_landed,
             )
-            results.append([b["id"] for b in result.get("results", [])])
+            created = _results(result, "append blocks")
+            results.append([b["id"] for b in created])
+            times.extend(str(b["last_edited_time"]) for b in created
+                         if b.get("last_edited_time"))
+            if not isinstance(step.parent, ResultRef):
+                top.extend(results[-1])
+        if blocks and len(top) == len(blocks):
+            for block, block_id in zip(blocks, top, strict=True):
+                block["id"] = block_id
+        return times
 
     def update(
         self, entry: RemoteEntry, doc: Document, current: Document | None, resolver: LinkResolver
     ) -> RemoteEntry:
-        current = self._recheck(entry, doc, current, resolver)
+        current, page = self._recheck(entry, doc, current, resolver)
         kind = active()[doc.kind]
-        existing: dict[str, str] = {}
+        times = self._update_properties(entry, doc, current, kind, resolver)
+        # Row pages hold the tables of their lists of objects above the body.
+        section = [] if kind.is_page else self._field_section(doc)
+        # Blocks Git did not change go out as the JSON the base stored for them, so the
+        # diff leaves them alone even where Markdown cannot say everything they hold.
+        record = doc.extra.get("splice_base")
+        units = from_state(record.get("blocks") if isinstance(record, dict) else None)
+        body, base = push_body(units, doc.body, current_key=doc.key, resolver=resolver,
+                               refresh=_links_pending)
+        old = current.extra["blocks"]
+        ops = cheapest_ops(entry.remote_id, old, [*section, *body])
+        for deep in (False, True):  # blocks known from the state may lack their ids
+            if _needs_ids(ops, old):
+                old = self._with_ids(entry, old, deep=deep)
+                # The ids go into the base too, so the next edit needs no listing.
+                held = 0 if kind.is_page else len(self._field_section(current))
+                units = _units_with_ids(units, old[held:])
+                body, base = push_body(units, doc.body, current_key=doc.key,
+                                       resolver=resolver, refresh=_links_pending)
+                ops = cheapest_ops(entry.remote_id, old, [*section, *body])
+        end = str(old[-1].get("id", "")) if old else ""
+        for op in ops:
+            times.extend(self._apply(op, end))
+        # No read-back: the answers said when we wrote, and we were the last editor.
+        page = self._written(doc.key, page, times)
+        if kind.is_page:
+            written = self._free_page_entry(page, kind, entry.parent, doc.key)
+            written.title = doc.title
+        else:
+            marker, unsettled = self._marker(page)
+            written = replace(entry, key=doc.key, title=doc.title, marker=marker,
+                              maybe_changed=unsettled, existing=False, written_body=None)
+        return _with_blocks(written, base)
+
+    def _update_properties(
+        self, entry: RemoteEntry, doc: Document, current: Document, kind: KindSpec,
+        resolver: LinkResolver,
+    ) -> list[str]:
+        """Write the title (free page) or the changed properties (row page); the edit times
+        the answers gave."""
+        answer: Any = None
         if kind.is_page:
             if current.title != doc.title:
-                self._write(
+                answer = self._write(
                     f"rename page {current.title!r}",
                     lambda: self.client.pages.update(
                         entry.remote_id, properties={"title": {"title": _rich(doc.title)}}
@@ -884,65 +1058,134 @@ class NotionRemote(HttpRemote):
                 changed.update({k: v for k, v in new_props.items() if "relation" in v})
                 changed[PENDING_PROPERTY] = new_props.get(PENDING_PROPERTY, {"rich_text": []})
             if changed:
-                self._write(
+                answer = self._write(
                     f"update properties of {doc.title!r}",
                     lambda: self.client.pages.update(entry.remote_id, properties=changed),
                 )
-        # Blocks Git did not change go out as the JSON the base stored for them, so the
-        # diff leaves them alone even where Markdown cannot say everything they hold.
-        record = doc.extra.get("splice_base")
-        new_blocks, base = push_body(
-            from_state(record.get("blocks") if isinstance(record, dict) else None), doc.body,
-            current_key=doc.key, resolver=resolver, refresh=_links_pending,
-        )
-        if not kind.is_page:
-            new_blocks = [*self._field_section(doc), *new_blocks]
-        ops = cheapest_ops(entry.remote_id, current.extra["blocks"], new_blocks)
-        for op in ops:
-            self._apply(op)
-        page = self._read("read page", lambda: self.client.pages.retrieve(entry.remote_id))
-        if kind.is_page:
-            return _with_blocks(self._free_page_entry(page, kind, entry.parent, doc.key), base)
-        return _with_blocks(self._entry(page, [kind]) or _fail(doc), base)
+        edited = answer.get("last_edited_time") if isinstance(answer, dict) else None
+        return [str(edited)] if edited else []
 
     def _recheck(
         self, entry: RemoteEntry, doc: Document, expected: Document | None, resolver: LinkResolver
-    ) -> Document:
-        """The page's content to diff against, re-read right before writing. Notion has no
-        compare-and-set, so a wiki edit made since the engine read the page (``expected``)
-        would be overwritten by a diff against stale blocks: if the page's timestamp moved,
-        or is too recent to prove anything, its content is read again and compared, and a
-        difference raises :class:`RemoteConflict`. Costs one read when nothing changed."""
-        page = self._read("read page", lambda: self.client.pages.retrieve(entry.remote_id))
-        self._pages[entry.remote_id] = self._by_tool_names(page, entry.kind)
+    ) -> tuple[Document, dict[str, Any]]:
+        """The page's content to diff against, checked right before writing, and the page
+        object. Notion has no compare-and-set, so a wiki edit made since the engine read
+        the page (``expected``) would be overwritten by a diff against stale blocks: if the
+        page's timestamp moved, or is too recent to prove anything, its content is read
+        again and compared, and a difference raises :class:`RemoteConflict`.
+
+        The timestamp comes from a look-up by key (:meth:`_probe`: one query for 25
+        documents; free pages, which carry no key: one page read). When it has not moved
+        since the last sync, the blocks are those the state recorded for the page (its
+        per-block base): nothing else is read."""
+        page = self._current_page(entry, doc)
         marker, unsettled = self._marker(page)
-        if (
-            expected is not None
-            and "blocks" in expected.extra
-            and marker == entry.marker.removesuffix(PROVISIONAL)
-            and not unsettled
-        ):
-            return expected
+        settled = marker == entry.marker.removesuffix(PROVISIONAL) and not unsettled
+        if expected is not None and settled:
+            if "blocks" in expected.extra:
+                return expected, page
+            known = self._recorded_blocks(entry, doc, expected, marker)
+            if known is not None:
+                return replace(expected, extra={**expected.extra, "blocks": known}), page
         current = self.fetch(entry, doc.key, resolver)
         if expected is not None and not _same_content(current, expected):
             raise RemoteConflict(
                 f"notion: {doc.title!r} was edited in Notion after this run read it"
             )
-        return current
+        return current, self._pages.get(entry.remote_id) or page
 
-    def _apply(self, op: Op) -> None:
+    def _current_page(self, entry: RemoteEntry, doc: Document) -> dict[str, Any]:
+        """The page object as it is now: from a fresh look-up by key when the page carries
+        the document's key, else read."""
+        kind = active()[entry.kind]
+        ds_id = self._containers.get(kind.collection, "")
+        if not kind.is_page and ds_id and entry.key == doc.key:
+            found = self._probe(ds_id, kind, doc.key)
+            if found is not None and str(found.get("id")) == entry.remote_id:
+                page = self._by_tool_names(copy.deepcopy(found), entry.kind)
+                self._pages[entry.remote_id] = page
+                return page
+        page = self._read("read page", lambda: self.client.pages.retrieve(entry.remote_id))
+        page = self._by_tool_names(page, entry.kind)
+        self._pages[entry.remote_id] = page
+        return page
+
+    def _recorded_blocks(
+        self, entry: RemoteEntry, doc: Document, expected: Document, marker: str
+    ) -> list[dict[str, Any]] | None:
+        """The page's blocks as the state recorded them at the last sync (ids where known,
+        :data:`_UNKNOWN` ones otherwise), when that record describes the page as it is: the
+        state's marker is the page's, and the record's Markdown is ``expected``'s body. A
+        row page's field section (tables of lists of objects) is rendered from
+        ``expected``'s fields, as the last write made it."""
+        recorded = self._state.docs.get(doc.key) if self._state is not None else None
+        record = doc.extra.get("splice_base")
+        if (
+            recorded is None or recorded.remote_id != entry.remote_id or recorded.refetch
+            or recorded.marker != marker or not isinstance(record, dict)
+            or not record_matches(record, expected.body)
+        ):
+            return None
+        body: list[dict[str, Any]] = []
+        if record.get("blocks") != []:  # [] : created with its properties only, body to come
+            units = from_state(record.get("blocks"))
+            if units is None:
+                return None
+            body = [block for unit in units for block in unit.remote]
+        section = [] if active()[entry.kind].is_page else self._field_section(expected)
+        blocks = copy.deepcopy([*section, *body])
+        _name_unknown(blocks, iter(range(1_000_000)))
+        return blocks
+
+    def _with_ids(
+        self, entry: RemoteEntry, known: list[dict[str, Any]], *, deep: bool
+    ) -> list[dict[str, Any]]:
+        """``known`` (blocks from the state) with the ids the page's blocks have: one
+        listing of its top-level blocks, or with ``deep`` of the whole tree (a nested block
+        must be addressed). What is listed must be the recorded content (it is, unless
+        someone edited the page in the very minute of our last write, which its timestamp
+        cannot show): else :class:`RemoteConflict`, and nothing is written."""
+        if deep:
+            listed = [b for b in self.read_tree(entry.remote_id)
+                      if b.get("type") not in _NOT_CONTENT]
+            same = [block_fingerprint(b) for b in listed] == [
+                block_fingerprint(b) for b in known]
+        else:
+            listed = [b for b in self._list_children(entry.remote_id)
+                      if b.get("type") not in _NOT_CONTENT]
+            same = [own_fingerprint(b) for b in listed] == [own_fingerprint(b) for b in known]
+        if not same:
+            raise RemoteConflict(
+                f"notion: {entry.title!r} does not hold what the last sync recorded; pull "
+                "to bring its edits in"
+            )
+        if deep:
+            return listed
+        return [{**block, "id": found["id"], "has_children": found.get("has_children")}
+                for block, found in zip(known, listed, strict=True)]
+
+    def _apply(self, op: Op, end: str) -> list[str]:
+        """Send one diff operation; the edit times the answers gave. An insert after the
+        page's last block (``end``) appends without a position, so it needs no block id."""
         if isinstance(op, Update):
-            self._write(
+            answer = self._write(
                 "update block",
                 lambda: self.client.blocks.update(
                     op.block_id, **{op.type: for_request(op.payload)}
                 ),
             )
         elif isinstance(op, Delete):
-            self._write("delete block", lambda: self.client.blocks.delete(op.block_id))
-        elif isinstance(op, Insert):
-            steps = plan_append_requests(op.blocks, op.parent_id, after=op.after or _START)
-            self._run_steps(steps, op.parent_id, [])
+            answer = self._write("delete block", lambda: self.client.blocks.delete(op.block_id))
+        else:
+            at_end = op.after is not None and op.after == end
+            steps = plan_append_requests(
+                op.blocks, op.parent_id, after=None if at_end else (op.after or _START)
+            )
+            return self._run_steps(steps, op.parent_id, [], op.blocks)
+        if isinstance(op, Update) and op.block is not None:
+            op.block["id"] = op.block_id  # the base records it: the next edit lists nothing
+        edited = answer.get("last_edited_time") if isinstance(answer, dict) else None
+        return [str(edited)] if edited else []
 
     # -- files -------------------------------------------------------------------------------
 
@@ -1128,10 +1371,14 @@ class NotionRemote(HttpRemote):
             ),
             before_retry=existing,
         )
-        if steps:
-            self._run_steps(steps, page["id"], [[]] if first else [])
-        page = self._read("read page", lambda: self.client.pages.retrieve(page["id"]))
-        return self._free_page_entry(page, kind, parent_id, doc.key)
+        if "last_edited_time" not in page:  # found after a lost answer: only its id
+            page = self._read("read page", lambda: self.client.pages.retrieve(page["id"]))
+        # Blocks past the create's first 100 are appended: their answers give their ids.
+        times = self._run_steps(steps, page["id"], [[]] if first else [],
+                                blocks[len(first):]) if steps else []
+        # The create's answer is the page (no read-back); appends moved its edit time.
+        return self._free_page_entry(self._written(doc.key, page, times), kind, parent_id,
+                                     doc.key)
 
     def _free_page_entry(
         self, page: dict[str, Any], kind: KindSpec, parent: str, key: str
@@ -1215,6 +1462,66 @@ def _first_step(
     if steps and steps[0].parent == "root" and steps[0].after is None and not refers_to_first:
         return steps[0].children, steps[1:]
     return [], steps
+
+
+def _name_unknown(blocks: list[dict[str, Any]], numbers: Iterator[int]) -> None:
+    """Give every block without an id (and its children, recursively) an :data:`_UNKNOWN`
+    one, so the diff can refer to it and :func:`_needs_ids` can tell."""
+    for block in blocks:
+        if not block.get("id"):
+            block["id"] = f"{_UNKNOWN}{next(numbers)}"
+        body = block.get(str(block.get("type", "")))
+        children = body.get("children") if isinstance(body, dict) else None
+        if isinstance(children, list):
+            _name_unknown(children, numbers)
+
+
+def _units_with_ids(
+    units: list[Block] | None, blocks: Sequence[dict[str, Any]]
+) -> list[Block] | None:
+    """The state's per-block base ``units`` with the ids of ``blocks``, the page's blocks
+    listed in the same order and with the same content (else ``units`` unchanged)."""
+    flat = [block for unit in units or [] for block in unit.remote]
+    if units is None or len(flat) != len(blocks) or any(
+        block_fingerprint(a) != block_fingerprint(b) for a, b in zip(flat, blocks, strict=True)
+    ):
+        return units
+    out: list[Block] = []
+    position = 0
+    for unit in units:
+        size = len(unit.remote)
+        kept = [stored(b) for b in blocks[position:position + size]]
+        _forget_unknown(kept)
+        out.append(Block(unit.markdown, kept))
+        position += size
+    return out
+
+
+def _forget_unknown(blocks: list[dict[str, Any]]) -> None:
+    """Remove the :data:`_UNKNOWN` ids :func:`_name_unknown` gave (they never go into the
+    state)."""
+    for block in blocks:
+        if str(block.get("id", "")).startswith(_UNKNOWN):
+            del block["id"]
+        body = block.get(str(block.get("type", "")))
+        children = body.get("children") if isinstance(body, dict) else None
+        if isinstance(children, list):
+            _forget_unknown(children)
+
+
+def _needs_ids(ops: Sequence[Op], old: Sequence[dict[str, Any]]) -> bool:
+    """Whether ``ops`` address a block by an id the state did not know (an insert after
+    the last top-level block does not: it appends)."""
+    end = str(old[-1].get("id", "")) if old else ""
+    for op in ops:
+        if isinstance(op, Update | Delete) and op.block_id.startswith(_UNKNOWN):
+            return True
+        if isinstance(op, Insert) and (
+            op.parent_id.startswith(_UNKNOWN)
+            or (op.after is not None and op.after.startswith(_UNKNOWN) and op.after != end)
+        ):
+            return True
+    return False
 
 
 def _results(answer: Any, describe: str) -> list[dict[str, Any]]:

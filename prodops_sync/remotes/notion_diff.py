@@ -42,6 +42,8 @@ class Update:
     block_id: str
     type: str
     payload: dict[str, Any]
+    block: Block | None = field(default=None, compare=False, repr=False)
+    """The new block the update makes the old one hold (the caller records the id on it)."""
 
 
 @dataclass
@@ -113,7 +115,8 @@ def diff_blocks(parent_id: str, old: list[Block], new: list[Block]) -> list[Op]:
         if tag == "replace" and _updatable_in_place(olds, news, kept):
             for before, after in zip(olds, news, strict=False):
                 if own_fingerprint(before) != own_fingerprint(after):
-                    ops.append(Update(before["id"], after["type"], update_payload(after)))
+                    ops.append(Update(before["id"], after["type"], update_payload(after),
+                                      after))
                 if block_fingerprint(before) != block_fingerprint(after) or (
                     before.get("has_children") and not _children_or_empty(after)
                 ):

@@ -44,6 +44,7 @@ from prodops_sync.sync.identity import (
     detect_renames,
     rekeyed,
 )
+from prodops_sync.sync.linkorder import creation_order, link_targets, reference_targets
 from prodops_sync.sync.localfiles import render_document
 from prodops_sync.sync.merge import MergeResult, Prefer, has_markers, merge_documents, take_side
 from prodops_sync.sync.pagetree import assign_page_keys
@@ -684,12 +685,16 @@ class Engine:
                 _guard_deletions(f"push would archive {archives} pages", archives, max_delete,
                                  "the playbook")
             report = Report("push", items, dry_run=dry_run)
+            work = self._link_order(sorted(
+                (i for i in items
+                 if (i.push is not PushAction.NONE or (restore and _restorable(i))
+                     or (force and only is not None and _overwritable(i)))
+                 and (only is None or i.key in only)), key=self._order))
+            if not dry_run:
+                self.remote.will_write([i.local for i in work if i.local is not None])
             self._apply_each(
                 report,
-                sorted((i for i in items
-                        if (i.push is not PushAction.NONE or (restore and _restorable(i))
-                            or (force and only is not None and _overwritable(i)))
-                        and (only is None or i.key in only)), key=self._order),
+                work,
                 lambda i: str(i.push),
                 lambda i: self._push_one(
                     i, dry_run=dry_run, force=force, on_conflict=on_conflict, restore=restore
@@ -708,19 +713,41 @@ class Engine:
             # interrupted earlier one) are rewritten now that their targets exist.
             if not dry_run:
                 skipped = {o.key for o in report.conflicts}
-                for item in items:
-                    recorded = self.state.docs.get(item.key)
-                    if (
-                        recorded is not None
-                        and recorded.relink
-                        and item.status in _REMOTE_HOLDS_LOCAL
-                        and item.key not in skipped
-                    ):
-                        self._relink(item)
+                relink = [
+                    item for item in items
+                    if (recorded := self.state.docs.get(item.key)) is not None
+                    and recorded.relink
+                    and item.status in _REMOTE_HOLDS_LOCAL
+                    and item.key not in skipped
+                ]
+                self.remote.will_write([i.local for i in relink if i.local is not None])
+                for item in relink:
+                    self._relink(item)
             if not dry_run:
                 self._finish()
             self._count(report)
             return report
+
+    def _link_order(self, work: list[PlanItem]) -> list[PlanItem]:
+        """``work`` with the documents to create (not free pages, which go parents first)
+        in an order that creates link targets first (see :mod:`prodops_sync.sync.linkorder`):
+        a page created before a page it links to costs a second request. The creates keep
+        the places the other items leave them."""
+        def movable(item: PlanItem) -> bool:
+            kind = self.registry.get(_kind_of(item))
+            return item.push is PushAction.CREATE and item.local is not None and \
+                kind is not None and not kind.is_page
+
+        creates = {i.key: i for i in work if movable(i)}
+        if len(creates) < 2:
+            return work
+        targets: dict[str, set[str]] = {}
+        for key, item in creates.items():
+            assert item.local is not None  # movable() checked it
+            targets[key] = link_targets(key, item.local.body) | reference_targets(
+                item.local.kind, item.local.fields)
+        ordered = iter(creation_order(list(creates), targets))
+        return [creates[next(ordered)] if movable(i) else i for i in work]
 
     def _order(self, item: PlanItem) -> tuple[int, int]:
         """Push order: documents first (as planned), then free pages parents before
@@ -872,7 +899,12 @@ class Engine:
             self.files.upload_to_page(entry, uploads)
             self.entries[item.key] = entry
             self.resolver.urls[item.key] = entry.url
-            self._record(item.key, item.local, entry)
+            # A page created without its body (it links to pages not created yet) is
+            # recorded as holding what it does: the relink pass, or the next run after a
+            # crash, sends the body as an ordinary update.
+            written = item.local if entry.written_body is None else \
+                replace(item.local, body=entry.written_body)
+            self._record(item.key, written, entry)
             self.state.docs[item.key].relink = bool(self.resolver.misses)
         elif action is PushAction.UPDATE:
             assert item.local is not None and entry is not None
@@ -1141,18 +1173,29 @@ class Engine:
             return
         self.resolver.misses.clear()
         self.files.prepare(item.local)  # recorded on the first write: nothing to upload
+        recorded = self.state.docs.get(item.key)
+        # The page should hold exactly the local document (with placeholder links), or the
+        # part of it its create wrote: passing that as the expected content makes the
+        # remote refuse to write if someone edited the page meanwhile.
+        expected = item.local
+        if recorded is not None and recorded.base is not None and \
+                recorded.base_hash != content_hash(item.local):
+            expected = _document_from_content(recorded.base)
+        # Journaled like any update: appending the rest of a page is not idempotent, and a
+        # run killed after the append landed must read the page, not append it again.
+        self._journal(item.key, item.local, recorded)
         try:
-            # The page should hold exactly the local document (with placeholder links):
-            # passing it as the expected content makes the remote refuse to write if
-            # someone edited the page meanwhile.
             entry = self.remote.update(
-                entry,
-                self._with_base(item.local, self.state.docs.get(item.key)),
-                item.local,
-                self.resolver,
+                entry, self._with_base(item.local, recorded), expected, self.resolver
             )
         except RemoteConflict:
-            return  # a wiki edit arrived: the next plan shows it; links are fixed later
+            # A wiki edit arrived: the next plan shows it (the page is read: the listing
+            # may not show an edit made in the minute of our own write); links are fixed
+            # later. Not our half-finished write: drop the journal entry.
+            self.state.docs[item.key].pending = None
+            self.state.docs[item.key].refetch = True
+            self.store.save(self.state)
+            return
         self.entries[item.key] = entry
         self._record(item.key, item.local, entry)
         self.state.docs[item.key].relink = bool(self.resolver.misses)
