@@ -19,7 +19,7 @@ from prodops_sync.remotes.notion import NotionRemote
 from prodops_sync.schemas import load_schema
 from prodops_sync.sync.config import credentials, load_config
 from prodops_sync.sync.engine import Engine
-from prodops_sync.sync.linkorder import creation_order, link_targets, reference_targets
+from prodops_sync.sync.linkorder import creation_order, link_targets
 from prodops_sync.sync.state import StateStore
 from tests.sync_harness import TOKEN_ENV, Workspace, notion_workspace
 
@@ -47,11 +47,9 @@ def _pages_created_before_a_target(ws: Workspace) -> int:
     the engine uses (each costs one append)."""
     docs = {d.key: d for d in load_playbook(ws.playbook).documents}
     links = {key: link_targets(key, doc.body) for key, doc in docs.items()}
-    targets = {key: links[key] | reference_targets(doc.kind, doc.fields)
-               for key, doc in docs.items()}
     created: set[str] = set()
     count = 0
-    for key in creation_order(sorted(docs), targets):
+    for key in creation_order(sorted(docs), links):
         count += bool(links[key] & (set(docs) - created))
         created.add(key)
     return count

@@ -7,9 +7,9 @@ first such link, and the rest is appended once the targets exist (one more reque
 ``NotionRemote.create``). So the order decides how many pages cost a second request: the
 fewest when link targets come first.
 
-Reference fields (``x-ref``) are relations on Notion and need the target's page too: a
-missing one waits in a column and costs a property write once the target exists, so the
-order puts their targets first as well.
+Reference fields (``x-ref``) are relations on Notion and need the target's page too (a
+missing one waits in a column and costs a property write once the target exists), but they
+are not ordered for: on generated playbooks that made more second writes in all.
 
 Links between playbook documents often form cycles (A links to B, B links back), and then
 no order avoids second requests: at least one page of every cycle is created before one of
@@ -27,7 +27,6 @@ import re
 from collections.abc import Callable, Mapping, Sequence
 
 from prodops_sync.links import split_href
-from prodops_sync.schemas import ref_fields
 
 # An inline Markdown link or image target: ``](href`` or ``](<href>``. Reference-style
 # definitions are not followed: a link missed here only costs a request, never a link.
@@ -42,19 +41,6 @@ def link_targets(key: str, body: str) -> set[str]:
         target = split_href(key, match.group(1))
         if target is not None and target[0] != key:
             found.add(target[0])
-    return found
-
-
-def reference_targets(kind: str, fields: Mapping[str, object]) -> set[str]:
-    """The keys the document's reference fields (``x-ref``) name: on Notion they are
-    relations, which also need the target's page (a missing one waits in a column and
-    costs a property write once the target exists)."""
-    found: set[str] = set()
-    for field in ref_fields(kind):
-        value = fields.get(field)
-        for item in value if isinstance(value, list) else [value]:
-            if isinstance(item, str) and item:
-                found.add(item)
     return found
 
 
