@@ -135,3 +135,26 @@ def test_a_column_a_person_renamed_keeps_its_name_on_push(pushed: World) -> None
     _engine(pushed).push()
     schema = standin.state["data_sources"][ds_id]["properties"]
     assert "Minutes" in schema and "Duration minutes" not in schema
+
+
+def test_a_multi_select_option_added_in_notion_is_a_new_list_item(pushed: World) -> None:
+    import difflib
+
+    standin: Any = pushed.standin
+    key = "rituals/monthly-insights-review"
+    page = standin.state["pages"][pushed.remote_id(key)]
+    shown = standin.render_page(page)["properties"]["Attendees"]["multi_select"]
+    names = [o["name"] for o in shown]
+    standin.wiki_user.set_properties(pushed.remote_id(key), {"Attendees": {
+        "multi_select": [{"name": n} for n in [*names, "Data team"]]}})
+    path = pushed.playbook / f"{key}.md"
+    before = path.read_text(encoding="utf-8")
+    _engine(pushed).pull()
+    after = path.read_text(encoding="utf-8")
+    diff = [line for line in difflib.unified_diff(before.splitlines(), after.splitlines(),
+                                                  lineterm="", n=0)
+            if line[:1] in "+-" and not line.startswith(("+++", "---"))]
+    assert diff == ["+  - Data team"]
+    standin.request_log.clear()
+    _engine(pushed).push()
+    assert standin.request_log.writes() == 0
