@@ -17,18 +17,14 @@ import yaml
 from notion_client import APIResponseError, Client
 
 from prodops_sync.standins import NotionStandin
+from tests.pushed import pushed_world
 from tests.reliability.harness import RITUAL_FILE, World, open_world
 from tests.reliability.test_concurrency import _engine
 
 
 @pytest.fixture
 def pushed(tmp_path: Path) -> Iterator[World]:
-    world = open_world("notion", tmp_path)
-    try:
-        _engine(world).push()
-        yield world
-    finally:
-        world.standin.stop()
+    yield from pushed_world("notion", tmp_path)
 
 
 def test_conflict_error_is_retried_and_the_push_finishes(pushed: World) -> None:

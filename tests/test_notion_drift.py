@@ -10,18 +10,14 @@ from pathlib import Path
 import pytest
 from notion_client import Client
 
-from tests.reliability.harness import World, open_world
+from tests.pushed import pushed_world
+from tests.reliability.harness import World
 from tests.reliability.test_concurrency import _engine
 
 
 @pytest.fixture
 def pushed(tmp_path: Path) -> Iterator[World]:
-    world = open_world("notion", tmp_path)
-    try:
-        _engine(world).push()
-        yield world
-    finally:
-        world.standin.stop()
+    yield from pushed_world("notion", tmp_path)
 
 
 def test_a_second_database_with_the_same_title_is_reported_not_used(pushed: World) -> None:

@@ -3,7 +3,6 @@ conversion, and wiki edits of single cells and rows coming back as minimal YAML 
 
 from __future__ import annotations
 
-import difflib
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -21,8 +20,8 @@ from prodops_sync.formats.notion.fieldblocks import (
 )
 from prodops_sync.formats.notion.richtext import plain_text
 from prodops_sync.schemas import load_schema
-from tests.reliability.harness import World, open_world
-from tests.reliability.test_concurrency import _engine
+from tests.pushed import next_push_writes, pull_diff, pushed_world
+from tests.reliability.harness import World
 
 RITUAL = "rituals/monthly-insights-review"
 RACI = [
@@ -102,12 +101,7 @@ def test_the_section_ends_at_the_first_block_that_is_not_a_field_table() -> None
 
 @pytest.fixture
 def pushed(tmp_path: Path) -> Iterator[World]:
-    world = open_world("notion", tmp_path)
-    try:
-        _engine(world).push()
-        yield world
-    finally:
-        world.standin.stop()
+    yield from pushed_world("notion", tmp_path)
 
 
 def _rows(world: World, key: str) -> tuple[Client, list[dict[str, Any]]]:
@@ -121,21 +115,6 @@ def _cells(*texts: str) -> dict[str, Any]:
     return {"cells": [[{"type": "text", "text": {"content": t}}] if t else [] for t in texts]}
 
 
-def _pull_diff(world: World, relpath: str) -> list[str]:
-    before = world.read(relpath)
-    _engine(world).pull()
-    after = world.read(relpath)
-    return [line for line in difflib.unified_diff(before.splitlines(), after.splitlines(),
-                                                  lineterm="", n=0)
-            if line[:1] in "+-" and not line.startswith(("+++", "---"))]
-
-
-def _next_push_writes(world: World) -> int:
-    world.standin.request_log.clear()
-    _engine(world).push()
-    return world.standin.request_log.writes()
-
-
 def test_one_raci_cell_edited_in_notion_is_a_one_line_change(pushed: World) -> None:
     _client, rows = _rows(pushed, "operating-model")
     assert plain_text(rows[0]["table_row"]["cells"][0]) == "Area"
@@ -145,10 +124,10 @@ def test_one_raci_cell_edited_in_notion_is_a_one_line_change(pushed: World) -> N
     cells[1] = "Product Ops lead\nPMs"
     pushed.standin.wiki_user.edit_block(  # type: ignore[attr-defined]
         first["id"], _cells(*cells))
-    diff = _pull_diff(pushed, "operating-model.md")
+    diff = pull_diff(pushed, "operating-model.md")
     assert diff == ["-    responsible: [Product Ops lead]",
                     "+    responsible: [Product Ops lead, PMs]"]
-    assert _next_push_writes(pushed) == 0
+    assert next_push_writes(pushed) == 0
 
 
 def test_rows_added_and_removed_in_notion_come_back(pushed: World) -> None:
@@ -159,12 +138,12 @@ def test_rows_added_and_removed_in_notion_come_back(pushed: World) -> None:
     person.delete_block(rows[-1]["id"])
     person.insert_blocks(rows[0]["parent"]["block_id"], [
         {"type": "table_row", "table_row": _cells("7", "Customer quotes", "")}])
-    diff = _pull_diff(pushed, f"{RITUAL}.md")
+    diff = pull_diff(pushed, f"{RITUAL}.md")
     assert diff[-3:] == ["+  - minutes: 7", "+    item: Customer quotes", "+"] or (
         "+  - minutes: 7" in diff and "+    item: Customer quotes" in diff)
     removed = [line for line in diff if line.startswith("-")]
     assert removed[0] == "-  - minutes: 15" and len(removed) == 3
-    assert _next_push_writes(pushed) == 0
+    assert next_push_writes(pushed) == 0
     checked = CliRunner().invoke(main, ["validate", str(pushed.playbook)])
     assert checked.exit_code == 0, checked.output
 

@@ -22,7 +22,8 @@ from prodops_sync.formats.notion.properties import (
 from prodops_sync.kinds import active
 from prodops_sync.labels import field_label, field_labels
 from prodops_sync.schemas import load_schema
-from tests.reliability.harness import World, open_world
+from tests.pushed import next_push_writes, pull_diff, pushed_world
+from tests.reliability.harness import World
 from tests.reliability.test_concurrency import _engine
 
 
@@ -71,12 +72,7 @@ def test_a_tags_column_an_earlier_version_made_rich_text_stays_one_item_per_line
 
 @pytest.fixture
 def pushed(tmp_path: Path) -> Iterator[World]:
-    world = open_world("notion", tmp_path)
-    try:
-        _engine(world).push()
-        yield world
-    finally:
-        world.standin.stop()
+    yield from pushed_world("notion", tmp_path)
 
 
 def _as_an_earlier_version_left_it(world: World) -> tuple[str, dict[str, str]]:
@@ -138,8 +134,6 @@ def test_a_column_a_person_renamed_keeps_its_name_on_push(pushed: World) -> None
 
 
 def test_a_multi_select_option_added_in_notion_is_a_new_list_item(pushed: World) -> None:
-    import difflib
-
     standin: Any = pushed.standin
     key = "rituals/monthly-insights-review"
     page = standin.state["pages"][pushed.remote_id(key)]
@@ -147,14 +141,5 @@ def test_a_multi_select_option_added_in_notion_is_a_new_list_item(pushed: World)
     names = [o["name"] for o in shown]
     standin.wiki_user.set_properties(pushed.remote_id(key), {"Attendees": {
         "multi_select": [{"name": n} for n in [*names, "Data team"]]}})
-    path = pushed.playbook / f"{key}.md"
-    before = path.read_text(encoding="utf-8")
-    _engine(pushed).pull()
-    after = path.read_text(encoding="utf-8")
-    diff = [line for line in difflib.unified_diff(before.splitlines(), after.splitlines(),
-                                                  lineterm="", n=0)
-            if line[:1] in "+-" and not line.startswith(("+++", "---"))]
-    assert diff == ["+  - Data team"]
-    standin.request_log.clear()
-    _engine(pushed).push()
-    assert standin.request_log.writes() == 0
+    assert pull_diff(pushed, f"{key}.md") == ["+  - Data team"]
+    assert next_push_writes(pushed) == 0

@@ -4,7 +4,6 @@ a relation at another document is pulled as a one-line change."""
 
 from __future__ import annotations
 
-import difflib
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -12,7 +11,8 @@ from typing import Any
 import pytest
 
 from prodops_sync.formats.notion.properties import PENDING_PROPERTY
-from tests.reliability.harness import World, open_world
+from tests.pushed import next_push_writes, pull_diff, pushed_world
+from tests.reliability.harness import World
 from tests.reliability.test_concurrency import _engine
 
 RITUAL = "rituals/weekly-product-update"
@@ -20,12 +20,7 @@ RITUAL = "rituals/weekly-product-update"
 
 @pytest.fixture
 def pushed(tmp_path: Path) -> Iterator[World]:
-    world = open_world("notion", tmp_path)
-    try:
-        _engine(world).push()
-        yield world
-    finally:
-        world.standin.stop()
+    yield from pushed_world("notion", tmp_path)
 
 
 def _values(world: World, key: str) -> dict[str, Any]:
@@ -57,17 +52,10 @@ def test_a_relation_pointed_elsewhere_in_notion_is_pulled(pushed: World) -> None
     target = pushed.remote_id("templates/stakeholder-roadmap-view")
     person.set_properties(pushed.remote_id(RITUAL), {"Output artifact": {
         "relation": [{"id": target}]}})
-    before = pushed.read(f"{RITUAL}.md")
-    _engine(pushed).pull()
-    after = pushed.read(f"{RITUAL}.md")
-    diff = [line for line in difflib.unified_diff(before.splitlines(), after.splitlines(),
-                                                  lineterm="", n=0)
-            if line[:1] in "+-" and not line.startswith(("+++", "---"))]
-    assert diff == ["-output_artifact: templates/weekly-product-update",
-                    "+output_artifact: templates/stakeholder-roadmap-view"]
-    pushed.standin.request_log.clear()
-    _engine(pushed).push()
-    assert pushed.standin.request_log.writes() == 0
+    assert pull_diff(pushed, f"{RITUAL}.md") == [
+        "-output_artifact: templates/weekly-product-update",
+        "+output_artifact: templates/stakeholder-roadmap-view"]
+    assert next_push_writes(pushed) == 0
 
 
 def test_a_new_reference_to_a_new_document_waits_then_links(pushed: World) -> None:

@@ -16,8 +16,8 @@ import pytest
 from prodops_sync.formats.confluence.xml import Element, parse_storage
 from prodops_sync.formats.notion.fieldblocks import SECTION_ICON
 from prodops_sync.formats.notion.properties import property_value
-from tests.reliability.harness import World, open_world
-from tests.reliability.test_concurrency import _engine
+from tests.pushed import next_push_writes, pull_diff, pushed_world
+from tests.reliability.harness import World
 
 
 def _looks_like_json(text: str) -> bool:
@@ -33,12 +33,7 @@ def _looks_like_json(text: str) -> bool:
 
 @pytest.fixture(params=["notion", "confluence"])
 def pushed(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[World]:
-    world = open_world(request.param, tmp_path)
-    try:
-        _engine(world).push()
-        yield world
-    finally:
-        world.standin.stop()
+    yield from pushed_world(request.param, tmp_path)
 
 
 def _notion_problems(world: World) -> list[str]:
@@ -157,8 +152,6 @@ def test_references_are_links_in_confluence(pushed: World) -> None:
 def test_a_link_pointed_elsewhere_in_confluence_is_pulled(pushed: World) -> None:
     if pushed.kind != "confluence":
         pytest.skip("Notion: see test_notion_relations.py")
-    import difflib
-
     standin: Any = pushed.standin
     key = "rituals/weekly-product-update"
     page = pushed.remote_id(key)
@@ -170,14 +163,7 @@ def test_a_link_pointed_elsewhere_in_confluence_is_pulled(pushed: World) -> None
     assert body.count(old) >= 1
     standin.wiki_user.edit_body(
         page, body.replace(old, f'ri:content-title="{target["title"]}"', 1))
-    before = pushed.read(f"{key}.md")
-    _engine(pushed).pull()
-    after = pushed.read(f"{key}.md")
-    diff = [line for line in difflib.unified_diff(before.splitlines(), after.splitlines(),
-                                                  lineterm="", n=0)
-            if line[:1] in "+-" and not line.startswith(("+++", "---"))]
-    assert diff == ["-output_artifact: templates/weekly-product-update",
-                    "+output_artifact: templates/stakeholder-roadmap-view"]
-    standin.request_log.clear()
-    _engine(pushed).push()
-    assert standin.request_log.writes() == 0
+    assert pull_diff(pushed, f"{key}.md") == [
+        "-output_artifact: templates/weekly-product-update",
+        "+output_artifact: templates/stakeholder-roadmap-view"]
+    assert next_push_writes(pushed) == 0

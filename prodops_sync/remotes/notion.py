@@ -429,7 +429,7 @@ class NotionRemote(HttpRemote):
                 change["name"] = label
             if change:
                 update[str(column.get("id") or now)] = change
-            types[label] = str(column.get("type") if not change or not same_type else ptype)
+            types[label] = str(column.get("type"))  # kept as it is when a person retyped it
             if column.get("id"):
                 columns.ids[label] = str(column["id"])
             if old is not None:

@@ -242,7 +242,7 @@ def read_table(table: Block, name: str, prop: Schema, problems: list[str]) -> An
         if found is None and not closed:
             return column  # the item schema allows other keys: a column of its own
         if found is None:
-            problems.append(f"table {label!r}: column {column!r} is not a field of "
+            problems.append(f"table {label!r}: column {column[:80]!r} is not a field of "
                             f"{name!r}; its cells are kept under that name")
             return column
         return found
