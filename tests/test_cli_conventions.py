@@ -79,7 +79,7 @@ def test_no_color_follows_the_convention() -> None:
 def test_ctrl_c_exits_130_with_one_line(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     import prodops_sync.cli.validate as validate_cli
 
-    def interrupted(_root: Path) -> None:
+    def interrupted(_root: Path, **_options: object) -> None:
         raise KeyboardInterrupt
 
     monkeypatch.setattr(validate_cli, "check_playbook", interrupted)

@@ -232,8 +232,10 @@ def _offline_equivalent(config: dict[str, Any], hooks_repo: tuple[Path, str]) ->
 
 
 def _tree(repo: Path) -> dict[str, bytes]:
-    return {p.relative_to(repo).as_posix(): p.read_bytes() for p in sorted(repo.rglob("*"))
-            if p.is_file() and ".git" not in p.relative_to(repo).parts}
+    """The files Git tracks or could track: not .git/, not what .gitignore keeps out."""
+    listed = subprocess.run(["git", "ls-files", "--cached", "--others", "--exclude-standard"],
+                            cwd=repo, capture_output=True, text=True, check=True).stdout
+    return {name: (repo / name).read_bytes() for name in sorted(listed.splitlines())}
 
 
 @pytest.mark.parametrize("example", [False, True], ids=["minimal", "example"])

@@ -9,6 +9,7 @@ from pathlib import Path
 import click
 
 from prodops_sync.kinds import BUILTIN, Registry, use
+from prodops_sync.playbook.bodycache import default_cache_dir
 from prodops_sync.validate import Report, check_playbook
 from prodops_sync.validate.report import format_github, format_json, format_text, step_summary
 
@@ -100,7 +101,11 @@ def _roots(paths: tuple[Path, ...]) -> list[Path]:
               show_default=True, help="Output format: readable text, GitHub workflow commands, "
               "or JSON (a stable, documented shape).")
 @click.option("--strict", is_flag=True, help="Fail on warnings too.")
-def validate(paths: tuple[Path, ...], fmt: str, strict: bool) -> None:
+@click.option("--no-cache", is_flag=True,
+              help="Parse every body anew instead of reusing the canonical form of bodies "
+              "that did not change since the last run (kept in .prodops-sync/cache/ beside "
+              "the playbook, or under $PRODOPS_SYNC_CACHE_DIR).")
+def validate(paths: tuple[Path, ...], fmt: str, strict: bool, no_cache: bool) -> None:
     """Validate the playbook in PLAYBOOK_DIR (default: the playbook of the repository you are
     in, found upward like git finds .git).
 
@@ -116,7 +121,8 @@ def validate(paths: tuple[Path, ...], fmt: str, strict: bool) -> None:
     reports: list[tuple[Report, str]] = []
     for root in _roots(paths):
         with use(_registry(root.absolute())):
-            report = check_playbook(root)
+            cache = None if no_cache else default_cache_dir(root)
+            report = check_playbook(root, cache_dir=cache)
         reports.append((report, _display(root)))
         if report.unreadable:
             worst = max(worst, 2)

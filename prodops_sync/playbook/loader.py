@@ -12,10 +12,12 @@ import os
 import re
 from dataclasses import dataclass, field
 from pathlib import Path, PurePosixPath
+from typing import Any
 
 from prodops_sync.kinds import KindSpec, Registry, active, key_for_path, kind_for_path
 from prodops_sync.markdown import canonical_with_outline
 from prodops_sync.model import Document
+from prodops_sync.playbook.bodycache import BodyMemo
 from prodops_sync.playbook.problems import PlaybookError, Problem
 from prodops_sync.playbook.yamlpos import Positions, parse_yaml
 
@@ -89,7 +91,7 @@ def find_conflict_markers(text: str) -> list[int]:
     return found
 
 
-def parse_document_text(text: str, relpath: str) -> Document:
+def parse_document_text(text: str, relpath: str, memo: BodyMemo | None = None) -> Document:
     """Parse the text of the playbook file at ``relpath`` (POSIX, relative to the playbook).
 
     Pure: no file access. Returns a :class:`Document` whose ``fields`` hold the YAML data
@@ -97,7 +99,8 @@ def parse_document_text(text: str, relpath: str) -> Document:
     and whose ``extra`` holds ``positions`` (a :class:`Positions`), ``raw_body``,
     ``body_line`` (1-based file line where the body starts) and ``body_outline`` (the
     headings and links of ``raw_body``, from the parse that made ``body``, so that
-    validation does not parse the body again). Raises :class:`PlaybookError`.
+    validation does not parse the body again). Raises :class:`PlaybookError`. ``memo``
+    remembers canonical bodies (:mod:`.bodycache`); the result is the same without it.
     """
     spec = kind_for_path(relpath)
     if spec is None:
@@ -128,8 +131,8 @@ def parse_document_text(text: str, relpath: str) -> Document:
                             f"{type(data).__name__}", file=relpath, line=line, column=col,
                             code="yaml-not-mapping")
     key = key_for_path(relpath)
-    body, body_outline = canonical_with_outline(body_raw) if file_format == "markdown" \
-        else ("", ())
+    canonicalise = memo.canonical_with_outline if memo is not None else canonical_with_outline
+    body, body_outline = canonicalise(body_raw) if file_format == "markdown" else ("", ())
     if spec.is_page and "title" not in data:
         data = {"title": page_title(body, key)}
     return Document(
@@ -195,7 +198,9 @@ def _inside(path: Path, root: Path) -> bool:
     return True
 
 
-def load_document(root: Path, relpath: str) -> tuple[Document | None, list[Problem]]:
+def load_document(
+    root: Path, relpath: str, memo: BodyMemo | None = None
+) -> tuple[Document | None, list[Problem]]:
     """Read and parse one file of the playbook at ``root``.
 
     Returns the document (None when it could not be parsed) and the problems met.
@@ -214,7 +219,7 @@ def load_document(root: Path, relpath: str) -> tuple[Document | None, list[Probl
         except OSError as exc:
             raise PlaybookError(f"cannot read file: {exc.strerror or exc}", file=relpath,
                                 code="read-error") from None
-        return parse_document_text(_decode(data, relpath), relpath), []
+        return parse_document_text(_decode(data, relpath), relpath, memo), []
     except PlaybookError as exc:
         return None, [exc.to_problem()]
 
@@ -247,13 +252,17 @@ def playbook_files(root: Path) -> tuple[list[str], list[Problem]]:
     return sorted(files), problems
 
 
-def load_playbook(root: Path, *, workers: int | None = 1) -> LoadResult:
+def load_playbook(
+    root: Path, *, workers: int | None = 1, memo: BodyMemo | None = None
+) -> LoadResult:
     """Load every file of the playbook at ``root``.
 
     Unknown files, unreadable files and parse failures become problems; the documents that
     could be read are returned in path order. ``workers`` > 1 parses the files in that many
     processes; None chooses: one per available core (at most 4) for a playbook of
-    :data:`PARALLEL_MIN_FILES` files or more, else 1. The result is the same either way.
+    :data:`PARALLEL_MIN_FILES` files or more, else 1. ``memo`` (:mod:`.bodycache`) skips
+    the Markdown work for bodies it knows and learns the others. The result is the same
+    either way.
     """
     result = LoadResult()
     if not root.is_dir():
@@ -263,7 +272,8 @@ def load_playbook(root: Path, *, workers: int | None = 1) -> LoadResult:
         return result
     files, problems = playbook_files(root)
     result.problems.extend(problems)
-    for relpath, (doc, found) in zip(files, _load_documents(root, files, workers), strict=True):
+    loaded = _load_documents(root, files, workers, memo)
+    for relpath, (doc, found) in zip(files, loaded, strict=True):
         result.problems.extend(found)
         if doc is not None:
             result.documents.append(doc)
@@ -274,7 +284,8 @@ def load_playbook(root: Path, *, workers: int | None = 1) -> LoadResult:
 
 
 PARALLEL_MIN_FILES = 1000
-"""From this many files, ``load_playbook(workers=None)`` parses them in several processes:
+"""From this many files to parse (not counting bodies the memo knows), ``load_playbook(
+workers=None)`` parses them in several processes:
 parsing and rendering Markdown is most of the time of validating a large playbook (about
 3 ms a document with links and tables), and starting a worker costs about half a second."""
 
@@ -282,10 +293,12 @@ _MAX_WORKERS = 4
 _Loaded = tuple[Document | None, list[Problem]]
 
 
-def _worker_count(files: int, workers: int | None) -> int:
+def _worker_count(files: int, workers: int | None, known: int = 0) -> int:
+    """How many processes parse ``files`` files, ``known`` of whose bodies are (probably)
+    in the memo: a body from the memo costs a tenth of a parse, so only the rest count."""
     if workers is not None:
         return max(1, workers)
-    if files < PARALLEL_MIN_FILES:
+    if files - known < PARALLEL_MIN_FILES:
         return 1
     try:
         cores = len(os.sched_getaffinity(0))
@@ -294,19 +307,23 @@ def _worker_count(files: int, workers: int | None) -> int:
     return min(cores, _MAX_WORKERS)
 
 
-def _load_documents(root: Path, files: list[str], workers: int | None) -> list[_Loaded]:
+def _load_documents(
+    root: Path, files: list[str], workers: int | None, memo: BodyMemo | None
+) -> list[_Loaded]:
     """``load_document`` of every file, in order; in worker processes when asked to (and
     in this process when they cannot be started)."""
-    count = _worker_count(len(files), workers)
+    count = _worker_count(len(files), workers, len(memo.entries) if memo is not None else 0)
     if count > 1 and len(files) > 1:
         try:
-            return _load_in_workers(root, files, count)
+            return _load_in_workers(root, files, count, memo)
         except Exception:  # no processes here (a sandbox, a frozen app...)
             pass  # the serial load below gives the same result, or raises the real error
-    return [load_document(root, relpath) for relpath in files]
+    return [load_document(root, relpath, memo) for relpath in files]
 
 
-def _load_in_workers(root: Path, files: list[str], count: int) -> list[_Loaded]:
+def _load_in_workers(
+    root: Path, files: list[str], count: int, memo: BodyMemo | None
+) -> list[_Loaded]:
     import multiprocessing
     from concurrent.futures import ProcessPoolExecutor
 
@@ -315,23 +332,37 @@ def _load_in_workers(root: Path, files: list[str], count: int) -> list[_Loaded]:
     size = max(1, -(-len(files) // (count * 8)))
     chunks = [files[i:i + size] for i in range(0, len(files), size)]
     context = multiprocessing.get_context("spawn")
-    with ProcessPoolExecutor(max_workers=count, mp_context=context,
-                             initializer=_init_worker, initargs=(active(),)) as pool:
+    entries = memo.entries if memo is not None else None
+    with ProcessPoolExecutor(max_workers=count, mp_context=context, initializer=_init_worker,
+                             initargs=(active(), entries)) as pool:
         loaded: list[_Loaded] = []
-        for part in pool.map(_load_chunk, [(root, chunk) for chunk in chunks]):
+        for part, used in pool.map(_load_chunk, [(root, chunk) for chunk in chunks]):
             loaded.extend(part)
+            if memo is not None:
+                memo.absorb(used)
     return loaded
 
 
-def _init_worker(registry: Registry) -> None:
+_worker_memo: BodyMemo | None = None
+"""In a worker process: the memo it was started with (None: no cache this run)."""
+
+
+def _init_worker(registry: Registry, entries: dict[str, Any] | None) -> None:
+    global _worker_memo
     from prodops_sync.kinds import _ACTIVE
 
     _ACTIVE.set(registry)
+    _worker_memo = BodyMemo(entries) if entries is not None else None
 
 
-def _load_chunk(job: tuple[Path, list[str]]) -> list[_Loaded]:
+def _load_chunk(job: tuple[Path, list[str]]) -> tuple[list[_Loaded], dict[str, Any]]:
+    """Load a chunk of files in a worker; what it learnt of bodies goes back too."""
     root, relpaths = job
-    return [load_document(root, relpath) for relpath in relpaths]
+    memo = _worker_memo
+    if memo is not None:
+        memo.used = {}
+    loaded = [load_document(root, relpath, memo) for relpath in relpaths]
+    return loaded, (memo.used if memo is not None else {})
 
 
 def folder_pages(files: list[str], keys: set[str]) -> list[Document]:

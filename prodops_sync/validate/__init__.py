@@ -13,6 +13,7 @@ from pathlib import Path
 
 from prodops_sync.kinds import active
 from prodops_sync.model import Document
+from prodops_sync.playbook.bodycache import BodyCache
 from prodops_sync.playbook.loader import UNREADABLE_CODES, load_playbook
 from prodops_sync.playbook.problems import Problem
 from prodops_sync.validate.rules import RULES, rule_problems
@@ -76,13 +77,20 @@ class Report:
         return any(p.code in UNREADABLE_CODES for p in self.problems)
 
 
-def check_playbook(root: Path) -> Report:
+def check_playbook(root: Path, *, cache_dir: Path | None = None) -> Report:
     """Load and validate the playbook at ``root``; the documents and every problem found.
 
     File-level problems (unreadable, unknown, malformed YAML) come from the loader; schema
-    and rule problems are checked on the documents that loaded.
+    and rule problems are checked on the documents that loaded. ``cache_dir`` keeps the
+    canonical form of every body between runs (:mod:`prodops_sync.playbook.bodycache`), so
+    only the files that changed are parsed again; the result is the same without it.
     """
-    result = load_playbook(root, workers=None)  # several processes for a large playbook
+    cache = BodyCache(cache_dir)
+    memo = cache.load()
+    # Several processes for a large playbook.
+    result = load_playbook(root, workers=None, memo=memo)
+    if root.is_dir():
+        cache.save(memo)
     report = Report(root=root, documents=result.documents)
     if any(p.code == "playbook-missing" for p in result.problems):
         report.problems = list(result.problems)

@@ -1,0 +1,153 @@
+"""Canonical bodies remembered between runs, so an unchanged file is not parsed again.
+
+Parsing a body and rendering it in canonical form (markdown-it, then mdformat) is nearly
+all the time ``validate`` spends on a large playbook: about 5 ms per document with links
+and tables, 25 s of CPU for 5,000 documents. Between two runs most files do not change,
+so, like ruff's and mypy's caches, the result for each body is kept by a digest of its
+text: the canonical form (or a mark that the text already is canonical) and its outline.
+
+Correctness does not depend on the cache: an entry is only ever the result of
+:func:`prodops_sync.markdown.canonical_with_outline` for exactly that text, under the same
+versions of prodops-sync and of the Markdown libraries (:func:`cache_tag`; another tag
+discards the file). A missing, unreadable or foreign file is an empty cache, and a cache
+that cannot be written is skipped: a read-only checkout validates as before. The file is
+written atomically, holding only the bodies of this run, so it tracks the playbook's size.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from collections.abc import Iterable, Mapping
+from functools import cache
+from importlib import metadata
+from pathlib import Path
+from typing import Any
+
+from prodops_sync.markdown import Outline, OutlineItem, canonical_with_outline
+
+CACHE_FILE = "bodies.json"
+CACHE_DIR_ENV = "PRODOPS_SYNC_CACHE_DIR"
+CACHE_VERSION = 1
+_LIBRARIES = ("prodops-sync", "markdown-it-py", "mdformat", "mdformat-gfm",
+              "mdformat-gfm-alerts", "mdformat-frontmatter", "mdit-py-plugins")
+
+Entry = tuple[str | None, Outline]
+"""The canonical body (None: the text already is canonical) and the text's outline."""
+
+
+@cache
+def cache_tag() -> str:
+    """What a cached result depends on besides the text: the versions of prodops-sync and
+    of every library that shapes the canonical form."""
+    versions = []
+    for name in _LIBRARIES:
+        try:
+            versions.append(f"{name}={metadata.version(name)}")
+        except metadata.PackageNotFoundError:
+            versions.append(f"{name}=none")
+    return f"v{CACHE_VERSION};" + ";".join(versions)
+
+
+def default_cache_dir(root: Path) -> Path:
+    """Where the cache of the playbook at ``root`` lives: beside it, in the
+    ``.prodops-sync/`` directory ``prodops-sync init`` keeps out of Git
+    (``.prodops-sync/cache/validate-<playbook dir name>``), or under
+    ``$PRODOPS_SYNC_CACHE_DIR`` when that is set (a CI cache directory, say)."""
+    import os
+
+    absolute = root.absolute()
+    base = os.environ.get(CACHE_DIR_ENV)
+    parent = Path(base) if base else absolute.parent / ".prodops-sync" / "cache"
+    return parent / f"validate-{absolute.name or 'root'}"
+
+
+def body_digest(text: str) -> str:
+    """The key of ``text`` in the cache."""
+    return hashlib.blake2b(text.encode("utf-8", "surrogatepass"), digest_size=16).hexdigest()
+
+
+class BodyMemo:
+    """Canonical bodies by digest: looked up before a parse, filled after one.
+
+    ``entries`` holds what was loaded; ``used`` what this run looked up or computed (what
+    :meth:`BodyCache.save` keeps). Plain data, so worker processes can receive it."""
+
+    def __init__(self, entries: Mapping[str, Entry] | None = None) -> None:
+        self.entries: dict[str, Entry] = dict(entries or {})
+        self.used: dict[str, Entry] = {}
+
+    def canonical_with_outline(self, text: str) -> tuple[str, Outline]:
+        """:func:`~prodops_sync.markdown.canonical_with_outline`, from memory when known."""
+        digest = body_digest(text)
+        entry = self.entries.get(digest)
+        if entry is None:
+            canonical, found = canonical_with_outline(text)
+            entry = (None if canonical == text else canonical, found)
+        self.used[digest] = entry
+        canonical = text if entry[0] is None else entry[0]
+        return canonical, entry[1]
+
+    def absorb(self, used: Mapping[str, Entry]) -> None:
+        """Take in what a worker process looked up or computed."""
+        self.used.update(used)
+
+
+class BodyCache:
+    """The memo's file: ``<directory>/bodies.json``. ``directory`` None: no file at all."""
+
+    def __init__(self, directory: Path | None) -> None:
+        self.path = directory / CACHE_FILE if directory is not None else None
+
+    def load(self) -> BodyMemo:
+        """The memo of the last run (empty when there is none or it does not fit)."""
+        if self.path is None:
+            return BodyMemo()
+        try:
+            data = json.loads(self.path.read_text(encoding="utf-8"))
+        except (OSError, ValueError):
+            return BodyMemo()
+        if not isinstance(data, dict) or data.get("tag") != cache_tag():
+            return BodyMemo()
+        return BodyMemo(dict(_entries(data.get("bodies"))))
+
+    def save(self, memo: BodyMemo) -> None:
+        """Keep the bodies this run used; a failure to write is no error (it is a cache)."""
+        if self.path is None or memo.used.keys() == memo.entries.keys():
+            return
+        from prodops_sync.sync.files import atomic_write_text
+
+        bodies = {
+            digest: [canonical, [list(item) for item in found]]
+            for digest, (canonical, found) in sorted(memo.used.items())
+        }
+        text = json.dumps({"tag": cache_tag(), "bodies": bodies}, ensure_ascii=False,
+                          separators=(",", ":"))
+        try:
+            self.path.parent.mkdir(parents=True, exist_ok=True)
+            atomic_write_text(self.path, text + "\n")
+        except OSError:
+            return
+
+
+def _entries(raw: Any) -> Iterable[tuple[str, Entry]]:
+    """The well-formed entries of a loaded file (anything else is skipped, not trusted)."""
+    if not isinstance(raw, dict):
+        return
+    for digest, value in raw.items():
+        try:
+            canonical, items = value
+            if canonical is not None and not isinstance(canonical, str):
+                continue
+            found = tuple(_item(item) for item in items)
+        except (TypeError, ValueError):
+            continue
+        yield str(digest), (canonical, found)
+
+
+def _item(raw: Any) -> OutlineItem:
+    kind, line, value = raw
+    if not isinstance(kind, str) or not isinstance(value, str) or not (
+            line is None or isinstance(line, int)):
+        raise ValueError("not an outline item")
+    return OutlineItem(kind, line, value)
