@@ -209,3 +209,74 @@ def test_plain_dict_assigned_to_docs_is_saved_whole(tmp_path: Path) -> None:
     state.docs = {"a": _doc(1)}
     store.save(state)
     assert set(_reload(tmp_path).docs) == {"a"}
+
+
+def _spliced(n: int) -> DocState:
+    doc = _doc(n)
+    doc.splice = {"blocks": [{"markdown": f"Para {n} ✓", "remote": [
+        {"type": "paragraph", "id": f"b{n}", "paragraph": {"rich_text": [
+            {"text": {"content": f"Para {n} ✓"}, "annotations": {"bold": False}}]}}]}]}
+    return doc
+
+
+def test_a_version_3_snapshot_is_one_json_object_with_a_line_per_record(
+        tmp_path: Path) -> None:
+    store = StateStore(tmp_path, "t")
+    state = store.load()
+    for n in range(3):
+        state.docs[f"k{n}"] = _spliced(n)
+    state.containers["Rituals"] = "ds-1"
+    store.save(state)
+    store.compact(state)
+    text = store.path.read_text(encoding="utf-8")
+    data = json.loads(text)  # still one JSON document, for tools that read it whole
+    assert data["version"] == 3 and list(data["docs"]) == ["k0", "k1", "k2"]
+    assert data["docs"]["k1"]["splice"] == _spliced(1).splice
+    lines = text.splitlines()
+    assert sum(line.startswith('"k') for line in lines) == 3  # one line per record
+    reloaded = _reload(tmp_path)
+    assert reloaded.docs == state.docs
+    assert reloaded.containers == {"Rituals": "ds-1"}
+
+
+def test_a_version_2_indented_snapshot_still_loads(tmp_path: Path) -> None:
+    record = {"remote_id": "id-1", "marker": "m1", "splice": {"blocks": []}}
+    (tmp_path / "t.json").write_text(json.dumps(
+        {"version": 2, "generation": 4, "target": "t", "containers": {"A": "1"},
+         "docs": {"k1": record}}, indent=2), encoding="utf-8")
+    store = StateStore(tmp_path, "t")
+    state = store.load()
+    assert state.docs["k1"].splice == {"blocks": []} and state.containers == {"A": "1"}
+    state.docs["k1"].marker = "m2"
+    store.save(state)
+    store.compact(state)
+    assert json.loads(store.path.read_text())["version"] == 3
+    assert _reload(tmp_path).docs["k1"].marker == "m2"
+
+
+def test_a_version_3_snapshot_cut_short_is_refused_clearly(tmp_path: Path) -> None:
+    store = StateStore(tmp_path, "t")
+    state = store.load()
+    for n in range(3):
+        state.docs[f"k{n}"] = _spliced(n)
+    store.compact(state)
+    text = store.path.read_text(encoding="utf-8")
+    store.path.write_text(text[: text.index('"k2"')], encoding="utf-8")
+    with pytest.raises(StateError, match=r"t\.json: unreadable sync state: .*cut short"):
+        _reload(tmp_path)
+    store.path.write_text(text.replace('"k1": {', '"k1": {{', 1), encoding="utf-8")
+    with pytest.raises(StateError, match=r"t\.json: unreadable sync state: line \d+"):
+        _reload(tmp_path)
+
+
+def test_the_block_base_is_packed_in_memory_and_read_as_a_fresh_copy() -> None:
+    doc = _spliced(1)
+    assert not any(isinstance(v, dict) and "blocks" in v for v in vars(doc).values())
+    assert any(isinstance(v, bytes) for v in vars(doc).values())
+    first = doc.splice
+    assert first is not None
+    first["blocks"].clear()  # a change in place is not kept: assign a new value instead
+    assert doc.splice == _spliced(1).splice
+    doc.splice = None
+    assert doc.splice is None
+    assert DocState(remote_id="x").splice is None

@@ -217,15 +217,24 @@ LocalLoader = Callable[[Path], tuple[dict[str, Document], list[str]]]
 
 def load_local(playbook_dir: Path) -> tuple[dict[str, Document], list[str]]:
     """The playbook's documents by key, and its validation errors (as printable lines)."""
+    from prodops_sync.playbook.bodycache import default_cache_dir
     from prodops_sync.validate import check_playbook  # import late: heavy (jsonschema)
 
-    report = check_playbook(playbook_dir)  # one load for both documents and problems
+    # One load for both documents and problems, with validate's cache of bodies.
+    report = check_playbook(playbook_dir, cache_dir=default_cache_dir(playbook_dir))
     errors = [
         f"{p.file}:{p.line}:{p.column}: {p.field}: {p.message}"
         for p in report.problems
         if p.severity == "error"
     ]
+    for doc in report.documents:
+        # What only validation reads (YAML positions: a hundred objects per document).
+        for name in _VALIDATION_ONLY:
+            doc.extra.pop(name, None)
     return {doc.key: doc for doc in report.documents}, errors
+
+
+_VALIDATION_ONLY = ("positions", "raw_body", "body_outline")
 
 
 class Engine:

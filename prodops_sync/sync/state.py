@@ -9,8 +9,9 @@ half-finished write of its own and completes it instead of reporting a conflict.
 
 Storage (see docs/architecture.md, "Where the base lives"):
 
-* ``<target>.json``, the **snapshot**: the whole state as indented JSON with sorted keys
-  (diffable, committed to the state branch in CI), written atomically only when the state is
+* ``<target>.json``, the **snapshot**: the whole state as one JSON object, one line per
+  value and one per document record, sorted (diffable by record, committed to the state
+  branch in CI, and read a line at a time), written atomically only when the state is
   *compacted*: at the end of every run, and whenever the journal has grown as large as the
   snapshot (so the cost stays amortised O(1) per saved record).
 * ``<target>.journal``, the **journal**: one JSON line per changed record, appended and
@@ -39,6 +40,7 @@ import json
 import os
 import types
 import typing
+import zlib
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -49,9 +51,10 @@ from filelock import FileLock, Timeout
 from prodops_sync.safety import scrub
 from prodops_sync.sync.files import atomic_write_chunks, atomic_write_text
 
-STATE_VERSION = 2
-"""Version 2: snapshot + journal. Version 1 (snapshot only, no generation) still loads."""
-READABLE_VERSIONS = (1, 2)
+STATE_VERSION = 3
+"""Version 3: the snapshot has one line per record, so it loads line by line. Version 2
+(snapshot + journal, the snapshot indented) and 1 (snapshot only, no generation) still load."""
+READABLE_VERSIONS = (1, 2, 3)
 MIN_COMPACT_BYTES = 1 << 20
 """The journal is compacted once it is larger than the snapshot and than this."""
 CHECK_ENV = "PRODOPS_SYNC_STATE_CHECK"
@@ -84,6 +87,36 @@ class BindingError(StateError):
         self.problem = problem
 
 
+class Packed:
+    """A record field kept compressed in memory and decoded when it is read.
+
+    The per-block base is most of a state (a Notion page's blocks as Notion JSON, with
+    annotations and ids: about 9 KB per document), and a run reads it only for the pages
+    it writes or reads. As Python objects, 5,000 of them took about 300 MB; packed (zlib of
+    the compact JSON) they take about 10 MB. Each read decodes a fresh copy, so a change
+    made in place to what was read is not kept: assign the field a new value (the rule for
+    every record field, see the module docstring)."""
+
+    def __set_name__(self, owner: type, name: str) -> None:
+        self.slot = f"_{name}_packed"
+
+    def __get__(self, obj: Any, owner: type | None = None) -> Any:
+        if obj is None:
+            return None  # the dataclass default
+        text = self.text(obj)
+        return None if text is None else json.loads(text)
+
+    def __set__(self, obj: Any, value: Any) -> None:
+        packed = None if value is None else zlib.compress(
+            json.dumps(value, ensure_ascii=False, separators=(",", ":")).encode(), 1)
+        obj.__dict__[self.slot] = packed
+
+    def text(self, obj: Any) -> str | None:
+        """The field's compact JSON text, without decoding it into objects."""
+        packed = obj.__dict__.get(self.slot)
+        return None if packed is None else zlib.decompress(packed).decode()
+
+
 @dataclass
 class DocState:
     """What the last sync left for one document."""
@@ -100,12 +133,13 @@ class DocState:
     relink: bool = False
     """The page was written with links to pages that did not exist yet (placeholder
     URLs); push rewrites it once they exist, even if a run was interrupted meanwhile."""
-    splice: dict[str, Any] | None = None
+    splice: dict[str, Any] | None = Packed()  # type: ignore[assignment]
     """The per-block base (:mod:`prodops_sync.formats.splice`): for every top-level block of
     the body, its Markdown and the remote form it came from or was written as, plus
     remote-specific parts (Confluence: the page-properties macro as stored). Push keeps the
     stored form of every block Git did not change; pull keeps the Git Markdown of every
-    block the wiki did not change. None: render and convert whole pages."""
+    block the wiki did not change. None: render and convert whole pages. Kept
+    :class:`Packed` in memory."""
     remote_key: str | None = None
     """The identity key the page carries, when it differs from the document's key (a file
     renamed in Git whose page still carries the old key until push renames it)."""
@@ -227,18 +261,21 @@ class SyncState:
         return "".join(self.json_chunks(generation))
 
     def json_chunks(self, generation: int = 0) -> Iterator[str]:
-        """:meth:`to_json` piece by piece. The records are encoded where they are (no deep
-        copy as JSON data first) and the text is never joined: compacting the state of
-        thousands of documents needs little memory beyond the state itself."""
-        data = {
-            "version": STATE_VERSION,
-            "generation": generation,
-            **_sorted_meta(self.meta()),
-            "docs": dict(sorted(self.docs.items())),
-        }
-        encoder = json.JSONEncoder(indent=2, ensure_ascii=False, default=_record_fields)
-        yield from encoder.iterencode(data)
-        yield "\n"
+        """:meth:`to_json` line by line: one JSON object, laid out with one line per value
+        of the state and one per document record (sorted), so it diffs by record and
+        :func:`_read_snapshot` can load it a line at a time. The text is never joined:
+        compacting the state of thousands of documents needs little memory beyond the state
+        itself, and packed fields are written from their text, not decoded."""
+        yield "{\n"
+        yield f'"version": {STATE_VERSION},\n"generation": {generation},\n'
+        for name, value in _sorted_meta(self.meta()).items():
+            yield f"{_compact(name)}: {_compact(value)},\n"
+        yield '"docs": {\n'
+        keys = sorted(self.docs)
+        for number, key in enumerate(keys, 1):
+            comma = "," if number < len(keys) else ""
+            yield f"{_compact(key)}: {record_json(self.docs[key])}{comma}\n"
+        yield "}\n}\n"
 
     @classmethod
     def from_json(cls, text: str, target: str) -> SyncState:
@@ -246,12 +283,23 @@ class SyncState:
         return _state_from_snapshot(json.loads(text), target)[0]
 
 
-def _record_fields(value: Any) -> dict[str, Any]:
-    """The JSON encoder's fallback: a record (dataclass) as its fields, in field order, as
-    :func:`_to_data` would give them."""
-    if dataclasses.is_dataclass(value) and not isinstance(value, type):
-        return {f.name: getattr(value, f.name) for f in dataclasses.fields(value)}
-    raise TypeError(f"{type(value).__name__} is not JSON serializable")
+def _compact(value: Any) -> str:
+    return json.dumps(value, ensure_ascii=False, separators=(",", ":"))
+
+
+def record_json(record: DocState) -> str:
+    """One document record as compact JSON, its fields in field order; a :class:`Packed`
+    field is written from its stored text."""
+    parts = []
+    for f in dataclasses.fields(record):
+        packed = DocState.__dict__.get(f.name)
+        if isinstance(packed, Packed):
+            text = packed.text(record)
+            value = "null" if text is None else text
+        else:
+            value = _compact(_to_data(getattr(record, f.name)))
+        parts.append(f"{_compact(f.name)}:{value}")
+    return "{" + ",".join(parts) + "}"
 
 
 def _table(state: SyncState) -> DocTable:
@@ -362,6 +410,66 @@ def _dump_line(record: dict[str, Any]) -> bytes:
     return (json.dumps(record, ensure_ascii=False, separators=(",", ":")) + "\n").encode()
 
 
+def _doc_line(key: str, record: DocState) -> bytes:
+    """The journal line of a changed record (as ``_dump_line({"doc": ..., "state": ...})``
+    would write it, packed fields from their text)."""
+    return f'{{"doc":{_compact(key)},"state":{record_json(record)}}}\n'.encode()
+
+
+_V3_HEAD = b'"version": 3,'
+
+
+def _read_snapshot(path: Path, target: str) -> tuple[SyncState, int, int] | None:
+    """The snapshot at ``path`` (state, generation, size in bytes), None when there is
+    none. A version-3 snapshot is read a line at a time, so loading never holds the whole
+    text, nor all of it decoded, at once; older versions are parsed whole."""
+    try:
+        handle = path.open("rb")
+    except FileNotFoundError:
+        return None
+    with handle:
+        size = os.fstat(handle.fileno()).st_size
+        first, second = handle.readline(), handle.readline()
+        if first.rstrip(b"\r\n") != b"{" or not second.startswith(_V3_HEAD):
+            data = json.loads((first + second + handle.read()).decode("utf-8"))
+            state, generation = _state_from_snapshot(data, target)
+            return state, generation, size
+        return (*_stream_v3(handle, second, target), size)
+
+
+def _stream_v3(handle: Any, second: bytes, target: str) -> tuple[SyncState, int]:
+    """The rest of a version-3 snapshot after its first line; ``second`` is its second."""
+    meta: dict[str, Any] = {}
+    docs: dict[str, DocState] = {}
+    section = meta
+    number, line, closed = 2, second, False
+    while line:
+        text = line.rstrip(b"\r\n").rstrip(b",")
+        if text == b'"docs": {':
+            section = docs
+        elif text == b"}" and section is docs:
+            section, closed = meta, True
+        elif text == b"}" and closed:
+            break
+        else:
+            try:
+                ((name, value),) = json.loads(b"{" + text + b"}").items()
+                if section is docs:
+                    docs[name] = _doc_from_data(value)
+                else:
+                    meta[name] = value
+            except (ValueError, TypeError) as exc:
+                raise StateError(f"line {number}: {exc}") from None
+        line = handle.readline()
+        number += 1
+    else:
+        raise StateError("the snapshot ends before its last line (cut short?)")
+    meta["docs"] = {}
+    state, generation = _state_from_snapshot(meta, target)
+    state.docs = DocTable(docs)
+    return state, generation
+
+
 class StateStore:
     """Reads, locks and saves one target's state: a snapshot plus an append-only journal."""
 
@@ -386,19 +494,13 @@ class StateStore:
         """The saved state (snapshot + journal), or an empty one on the first run."""
         self._close_journal()
         try:
-            text = self.path.read_text(encoding="utf-8")
-            size = self.path.stat().st_size  # not len(text.encode()): no second copy
-        except FileNotFoundError:
-            text, size = None, 0
-        try:
-            if text is None:
-                state, self._generation = SyncState(target=self.target), 0
-            else:
-                state, self._generation = _state_from_snapshot(json.loads(text), self.target)
+            read = _read_snapshot(self.path, self.target)
         except (ValueError, TypeError, KeyError, StateError) as exc:
             raise StateError(f"{self.path}: unreadable sync state: {exc}") from None
-        self._snapshot_bytes = size
-        del text
+        if read is None:
+            state, self._generation, self._snapshot_bytes = SyncState(target=self.target), 0, 0
+        else:
+            state, self._generation, self._snapshot_bytes = read
         self._journal_bytes = self._replay(state)
         self._meta_written = json.dumps(state.meta(), sort_keys=True)
         state.listings = self._load_listings()
@@ -484,10 +586,9 @@ class StateStore:
                 lines.append(_dump_line({"doc": key, "deleted": True}))
                 self._written.pop(key, None)
             else:
-                data = _to_data(record)
-                lines.append(_dump_line({"doc": key, "state": data}))
+                lines.append(_doc_line(key, record))
                 if self._check:
-                    self._written[key] = json.dumps(data)
+                    self._written[key] = json.dumps(_to_data(record))
         if lines:
             self._append(scrub(b"".join(lines).decode()).encode())
         self._meta_written = meta
