@@ -519,10 +519,24 @@ class Engine:
             elif self._safe_key(key, entry):
                 self.entries[key] = entry
         unkeyed = assignment.unkeyed
+        unpushed = {  # documents without a page yet (a create journaled has no page id)
+            (doc.kind, doc.title): key for key, doc in local.items()
+            if key not in self.entries
+            and (key not in self.state.docs or not self.state.docs[key].remote_id)
+        }
         for entry in unkeyed:
             kind = self.registry.get(entry.kind)
             if kind is None or not kind.is_record:
                 continue  # a page added next to singletons: not ours to manage
+            same = unpushed.pop((entry.kind, entry.title), None)
+            if same is not None:
+                # A create killed between the page and its key (Confluence Cloud: three
+                # writes), or a page someone made for a document not pushed yet: the same
+                # document either way. Planned as both added: equal, it is adopted; not
+                # equal, a conflict, so nobody's text is lost.
+                entry.key = None
+                self.entries[same] = entry
+                continue
             directory = kind.directory
             taken = {
                 posixpath.basename(k)

@@ -127,3 +127,44 @@ def test_killed_before_a_wiki_page_gets_its_key_pull_makes_one_file(
         assert "new-local" not in statuses
     finally:
         world.standin.stop()
+
+
+def test_a_push_killed_between_a_cloud_create_and_its_key_adopts_the_page(
+    tmp_path: Path
+) -> None:
+    # Found by the sweep (Confluence first push, kill after request 14): the v2 create had
+    # landed, the key property had not. The rerun's listing showed an unkeyed page with the
+    # document's title; it was taken for a page made in the wiki, and the create that
+    # followed got a suffixed title: two pages for one document.
+    from prodops_sync.remotes.confluence import ConfluenceRemote
+    from tests.reliability.harness import open_world
+    from tests.reliability.test_concurrency import _engine
+
+    world = open_world("confluence", tmp_path)
+    try:
+        engine = _engine(world)
+        real = ConfluenceRemote._store_key_on
+        calls = []
+
+        def killed(self: ConfluenceRemote, page_id: str, title: str, key: str) -> None:
+            calls.append(key)
+            if len(calls) == 3:  # the third page: created, key not stored
+                raise KeyboardInterrupt("killed before the key was stored")
+            real(self, page_id, title, key)
+
+        ConfluenceRemote._store_key_on = killed  # type: ignore[method-assign]
+        try:
+            with pytest.raises(KeyboardInterrupt):
+                engine.push(max_delete=0)
+        finally:
+            ConfluenceRemote._store_key_on = real  # type: ignore[method-assign]
+        report = _engine(world).push(max_delete=0)
+        assert report.conflicts == []
+        titles = [c["title"] for c in world.standin.state["contents"].values()
+                  if c.get("type") == "page" and c.get("status") == "current"]
+        assert len(titles) == len(set(titles))
+        assert not any(title.endswith(")") and "(2)" in title for title in titles)
+        statuses = {str(i.status) for i in _engine(world).build_plan()}
+        assert statuses == {"in-sync"}, statuses
+    finally:
+        world.standin.stop()
