@@ -1252,6 +1252,9 @@ class Engine:
         if previous is not None and previous.marker == entry.marker:
             candidates.append(previous.splice)
         splice = next((c for c in candidates if record_matches(c, doc.body)), None)
+        # The state keeps it (packed); the listed entry stays in memory for the whole run,
+        # and its copy (Notion JSON of every block) was most of a first push's memory.
+        entry.splice = None
         self.state.docs[key] = DocState(
             remote_id=entry.remote_id,
             marker=entry.marker,
