@@ -218,6 +218,9 @@ def time_check_jsonschema(root: Path, work: Path) -> tuple[float, float, float, 
     directory (fields extracted beforehand, not timed): wall s, CPU s, peak RSS MB, passed."""
     exe = shutil.which("check-jsonschema") or str(Path(sys.executable).parent /
                                                    "check-jsonschema")
+    if not Path(exe).exists():
+        sys.exit("bench/scale.py compares validate with check-jsonschema: "
+                 "pip install check-jsonschema (or run with --only sync)")
     dirs = _front_matter_copy(root, work)
     schemas = REPO / "schemas"
     ok, wall, cpu, rss = True, 0.0, 0.0, 0.0
