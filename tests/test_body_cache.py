@@ -91,12 +91,19 @@ def test_a_foreign_or_broken_cache_file_is_an_empty_cache(
 def test_malformed_entries_are_skipped_not_trusted(tmp_path: Path) -> None:
     cache = tmp_path / "cache"
     cache.mkdir()
-    good = ["# T\n", [["heading_open", 0, "h1"]]]
+    good = ["# T\n", '[["heading_open",0,"h1"]]']
     (cache / "bodies.json").write_text(json.dumps({"tag": bodycache.cache_tag(), "bodies": {
-        "a": good, "b": [3, []], "c": [None, [["heading_open", "x", "h1"]]], "d": "junk",
-        "e": [None, [["link_open", 1]]],
+        "a": good, "b": [3, "[]"], "d": "junk", "f": [None, [["heading_open", 0, "h1"]]],
+        "c": [None, '[["heading_open","x","h1"]]'], "e": [None, '[["link_open",1]]'],
+        "g": [None, "not json"],
     }}))
-    assert set(BodyCache(cache).load().entries) == {"a"}
+    memo = BodyCache(cache).load()
+    assert set(memo.entries) == {"a", "c", "e", "g"}
+    # An outline that does not decode is not trusted: the body is parsed instead.
+    for digest in ("c", "e", "g"):
+        assert bodycache._decode_outline(memo.entries[digest][1]) is None
+    assert bodycache._decode_outline(memo.entries["a"][1]) == (
+        bodycache.OutlineItem("heading_open", 0, "h1"),)
 
 
 def test_an_unwritable_cache_is_no_error(playbook: Path, tmp_path: Path) -> None:
@@ -134,3 +141,16 @@ def test_the_cache_directory_can_be_moved_by_environment(
         playbook: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv(bodycache.CACHE_DIR_ENV, str(tmp_path / "ci-cache"))
     assert default_cache_dir(playbook) == tmp_path / "ci-cache" / "validate-playbook"
+
+
+def test_an_entry_whose_outline_does_not_decode_is_parsed_again(
+        playbook: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    cache = tmp_path / "cache"
+    check_playbook(playbook, cache_dir=cache)
+    path = cache / "bodies.json"
+    data = json.loads(path.read_text())
+    data["bodies"] = {d: [c, "[[1,2,3]]"] for d, (c, _o) in data["bodies"].items()}
+    path.write_text(json.dumps(data))
+    parsed = _count_parses(monkeypatch)
+    assert _outcome(playbook, cache) == _outcome(playbook, None)
+    assert len(parsed) >= len(data["bodies"])
