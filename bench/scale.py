@@ -16,15 +16,15 @@ For every size it prints one table, side by side:
   (``--schemafile schemas/<kind>.schema.json``). check-jsonschema reads JSON/YAML/TOML, not
   Markdown front matter, so it is given each file's fields as a ``.yaml`` file (front matter
   extracted beforehand, not timed): it checks fields only, no body, no cross-file rule.
-* for each wiki, against the in-process stand-in (rate limit off, ``requests_per_second``
+* for each wiki, against the stand-in (rate limit off, ``requests_per_second``
   10,000 on the client), on the *links* variant: first push, no-op push and no-op pull (stand-in
   clock moved 20 minutes on before each, as between two CI runs) and a 10-document edit (one
   paragraph in each of 10 documents, pushed). The no-op push right after the first push lists
   again every page the first push wrote (they changed since its listing); the no-op pull is
-  the steady state. Each (wiki, size) runs in its own process, the stand-in in a child
-  process: peak RSS is the client's alone during that run (high-water mark reset before it,
-  as if each run were its own process, as CLI runs are), the stand-in's since it started is
-  in the note; CPU is the client thread's only.
+  the steady state. Each run is its own process, as a CLI run is (the stand-in in a child
+  process of the benchmark, started once per wiki and size): peak RSS is that process's,
+  imports included; wall and CPU are the run's alone (the client thread; imports and set-up
+  not counted). The stand-in's peak RSS since it started is in the note.
 
 Columns: wall seconds, then wall and CPU seconds per 100 documents, peak RSS (MB), requests
 (reads + writes, from ``standin.request_log``), the floor and requests / floor. Floors (issue
@@ -56,7 +56,6 @@ import subprocess
 import sys
 import tempfile
 import time
-from collections.abc import Callable
 from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any
@@ -65,7 +64,9 @@ REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO))
 
 EXAMPLE = REPO / "playbook"
-RECORD_DIRS = ("rituals", "templates", "decisions")
+RECORD_DIRS = ("templates", "rituals", "decisions")
+"""In the order a set is copied: what a record refers to first, so that a last set cut short
+(a size that is not 24 plus a multiple of 16) refers to nothing it left out."""
 LINKS_PER_DOC = 6
 TOKEN_ENV = "PRODOPS_BENCH_TOKEN"
 USER_ENV = "PRODOPS_BENCH_USER"
@@ -268,7 +269,7 @@ def validate_rows(size: int, work: Path) -> list[Row]:
 
 
 # --------------------------------------------------------------------------- sync
-def _engine(root: Path, name: str, standin: Any) -> Any:
+def _engine(root: Path, name: str, clock: Any) -> Any:
     from prodops_sync.sync.config import credentials, load_config
     from prodops_sync.sync.engine import Engine
     from prodops_sync.sync.state import StateStore
@@ -279,12 +280,12 @@ def _engine(root: Path, name: str, standin: Any) -> Any:
         from prodops_sync.remotes.notion import NotionRemote
 
         remote: Any = NotionRemote.from_target(target, credentials(target),
-                                               clock=standin.clock.time)
+                                               clock=clock.time)
     else:
         from prodops_sync.remotes.confluence import ConfluenceRemote
 
         remote = ConfluenceRemote.from_target(target, credentials(target),
-                                              clock=standin.clock.time)
+                                              clock=clock.time)
     return Engine(config.playbook_dir, remote, StateStore(config.state_dir, name))
 
 
@@ -305,27 +306,8 @@ def _floors(playbook: Path, wiki: str) -> tuple[int, int, int]:
     return first, 2 * len(collections), len(collections)
 
 
-def _reset_peak() -> None:
-    """Start a new peak-RSS measurement, as if the next run were its own process (as every
-    CLI run is): collect what earlier runs left (their engines hold reference cycles), then
-    reset the kernel's high-water mark (``/proc/self/clear_refs``, Linux 4.0+). Elsewhere
-    the peak stays the process's since it started."""
-    import contextlib
-    import gc
-
-    gc.collect()
-    with contextlib.suppress(OSError):
-        Path("/proc/self/clear_refs").write_text("5")
-
-
 def _peak_mb() -> float:
-    """Peak RSS since :func:`_reset_peak` (``VmHWM``), MB; else the process's peak."""
-    try:
-        for line in Path("/proc/self/status").read_text().splitlines():
-            if line.startswith("VmHWM:"):
-                return int(line.split()[1]) / 1024
-    except OSError:
-        pass
+    """This process's peak RSS, MB (``ru_maxrss`` is in KiB on Linux)."""
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
 
 
@@ -431,27 +413,27 @@ def sync_one(wiki: str, size: int) -> list[dict[str, Any]]:
             {"playbook": "playbook", "targets": {name: spec}}), encoding="utf-8")
         first_floor, noop_floor, _ = _floors(root / "playbook", wiki)
 
-        def measure(what: str, floor: int, run: Callable[[], Any]) -> None:
+        def measure(what: str, floor: int, operation: str) -> None:
             standin.clear_log()
-            _reset_peak()
-            wall, cpu = time.perf_counter(), time.thread_time()
-            report = run()
-            wall, cpu = time.perf_counter() - wall, time.thread_time() - cpu
+            step = {"root": str(root), "name": name, "operation": operation,
+                    "clock_offset": standin.clock.time() - time.time()}
+            code, _, _, _, text = run_measured(
+                [sys.executable, __file__, "--step", json.dumps(step)])
+            if code:
+                raise RuntimeError(f"{wiki} {what} failed (exit {code}):\n{text[-4000:]}")
+            result = json.loads(text.strip().splitlines()[-1])
             reads, writes = standin.log()
-            requests = reads + writes
-            rss = _peak_mb()
             note = f"{writes} writes; stand-in {standin.rss():.0f} MB"
-            if report.conflicts:
-                note += f", {len(report.conflicts)} conflicts"
-            rows.append(Row(size, f"{wiki}: {what}", size, wall, cpu, rss, requests,
-                            floor, note))
+            if result["conflicts"]:
+                note += f", {result['conflicts']} conflicts"
+            rows.append(Row(size, f"{wiki}: {what}", size, result["wall"], result["cpu"],
+                            result["rss"], reads + writes, floor, note))
 
-        measure("first push", first_floor,
-                lambda: _engine(root, name, standin).push(max_delete=0))
+        measure("first push", first_floor, "first push")
         standin.advance(BETWEEN_RUNS)
-        measure("no-op push", noop_floor, lambda: _engine(root, name, standin).push())
+        measure("no-op push", noop_floor, "push")
         standin.advance(BETWEEN_RUNS)
-        measure("no-op pull", noop_floor, lambda: _engine(root, name, standin).pull())
+        measure("no-op pull", noop_floor, "pull")
         edited = [f for f in files if f.startswith(EDIT_SOURCE)][:EDITED]
         for relpath in edited:
             path = root / "playbook" / relpath
@@ -459,8 +441,7 @@ def sync_one(wiki: str, size: int) -> list[dict[str, Any]]:
             assert EDIT_OLD in text, relpath
             path.write_text(text.replace(EDIT_OLD, EDIT_NEW, 1), encoding="utf-8")
         standin.advance(BETWEEN_RUNS)
-        measure(f"{len(edited)}-doc edit, push", noop_floor + len(edited),
-                lambda: _engine(root, name, standin).push())
+        measure(f"{len(edited)}-doc edit, push", noop_floor + len(edited), "push")
     finally:
         standin.stop()
         if os.environ.get("PRODOPS_BENCH_KEEP"):  # to look at the state a run leaves
@@ -470,15 +451,30 @@ def sync_one(wiki: str, size: int) -> list[dict[str, Any]]:
     return [asdict(r) for r in rows]
 
 
+def run_step(step: dict[str, Any]) -> dict[str, Any]:
+    """One sync run in this (fresh) process, as a CLI run is: ``step`` names the repository,
+    target, operation ("first push", "push" or "pull") and the stand-in clock's offset.
+    Wall and CPU seconds of the run alone (imports and set-up not counted), peak RSS of the
+    process (imports included, as a CLI run's)."""
+    from prodops_sync.standins.clock import Clock
+
+    clock = Clock()
+    clock.advance(step["clock_offset"])
+    engine = _engine(Path(step["root"]), step["name"], clock)
+    wall, cpu = time.perf_counter(), time.thread_time()
+    if step["operation"] == "first push":
+        report = engine.push(max_delete=0)
+    elif step["operation"] == "push":
+        report = engine.push()
+    else:
+        report = engine.pull()
+    wall, cpu = time.perf_counter() - wall, time.thread_time() - cpu
+    return {"wall": wall, "cpu": cpu, "rss": _peak_mb(), "conflicts": len(report.conflicts)}
+
+
 def sync_rows(wiki: str, size: int) -> list[Row]:
-    """:func:`sync_one` in a fresh process (so that peak RSS is this run's)."""
-    code, wall, _, _, text = run_measured(
-        [sys.executable, __file__, "--one", f"{wiki}:{size}"])
-    if code:
-        print(text[-4000:], file=sys.stderr)
-        return [Row(size, f"{wiki}: FAILED (exit {code})", size, wall, 0.0, 0.0)]
-    data = json.loads(text.strip().splitlines()[-1])
-    return [Row(**r) for r in data]
+    """:func:`sync_one` as rows."""
+    return [Row(**r) for r in sync_one(wiki, size)]
 
 
 # --------------------------------------------------------------------------- table
@@ -503,11 +499,10 @@ def main() -> None:
                         help="comma-separated playbook sizes (default 200,1000)")
     parser.add_argument("--only", choices=["validate", "sync", "all"], default="all")
     parser.add_argument("--wikis", default=f"notion,confluence,{DATA_CENTER}")
-    parser.add_argument("--one", help=argparse.SUPPRESS)  # internal: WIKI:SIZE in-process
+    parser.add_argument("--step", help=argparse.SUPPRESS)  # internal: one measured sync run
     args = parser.parse_args()
-    if args.one:
-        wiki, size = args.one.split(":")
-        print(json.dumps(sync_one(wiki, int(size))))
+    if args.step:
+        print(json.dumps(run_step(json.loads(args.step))))
         return
     sizes = [int(s) for s in args.sizes.split(",") if s.strip()]
     wikis = [w for w in args.wikis.split(",") if w]

@@ -101,8 +101,8 @@ def test_malformed_entries_are_skipped_not_trusted(tmp_path: Path) -> None:
     assert set(memo.entries) == {"a", "c", "e", "g"}
     # An outline that does not decode is not trusted: the body is parsed instead.
     for digest in ("c", "e", "g"):
-        assert bodycache._decode_outline(memo.entries[digest][1]) is None
-    assert bodycache._decode_outline(memo.entries["a"][1]) == (
+        assert bodycache.decode_outline(memo.entries[digest][1]) is None
+    assert bodycache.decode_outline(memo.entries["a"][1]) == (
         bodycache.OutlineItem("heading_open", 0, "h1"),)
 
 

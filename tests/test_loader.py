@@ -16,6 +16,7 @@ from prodops_sync.playbook import (
     parse_yaml,
     positions_of,
 )
+from prodops_sync.playbook.loader import PositionSource
 from prodops_sync.schemas import example_playbook_dir
 
 KINDS = BUILTIN.collection_kinds
@@ -134,3 +135,15 @@ def test_failed_files_are_remembered(tmp_path: Path) -> None:
     result = load_playbook(tmp_path)
     assert result.failed_keys == {"templates/x"}
     assert result.documents == []
+
+
+def test_positions_are_worked_out_from_the_front_matter_only_when_asked() -> None:
+    text = "---\ntitle: Weekly\ncadence: weekly\nowners:\n  - pm\n---\n# Body\n"
+    doc = parse_document_text(text, "rituals/weekly.md")
+    kept = doc.extra["positions"]
+    assert isinstance(kept, PositionSource), "positions are not built for a valid document"
+    expected = parse_yaml("title: Weekly\ncadence: weekly\nowners:\n  - pm\n",
+                          "rituals/weekly.md", line_offset=1)[1]
+    assert positions_of(doc) == expected
+    assert positions_of(doc).of_value(("owners", 0)) == (5, 5)
+    assert doc.extra["positions"] == expected, "worked out once, then kept"

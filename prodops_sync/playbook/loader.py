@@ -17,7 +17,7 @@ from typing import Any
 from prodops_sync.kinds import KindSpec, Registry, active, key_for_path, kind_for_path
 from prodops_sync.markdown import canonical_with_outline
 from prodops_sync.model import Document
-from prodops_sync.playbook.bodycache import BodyMemo
+from prodops_sync.playbook.bodycache import BodyMemo, encode_outline
 from prodops_sync.playbook.problems import PlaybookError, Problem
 from prodops_sync.playbook.yamlpos import Positions, parse_yaml
 
@@ -50,9 +50,24 @@ class LoadResult:
         return {doc.key: doc for doc in self.documents}
 
 
+@dataclass(frozen=True)
+class PositionSource:
+    """What a document's field positions are worked out from when a problem needs one: its
+    YAML text. Kept instead of the positions themselves (a hundred objects per document,
+    25 MB for 5,000 documents), which only a document with a problem ever reads."""
+
+    text: str
+    file: str
+    line_offset: int
+
+
 def positions_of(doc: Document) -> Positions:
-    """The field positions recorded by the loader (empty for documents from elsewhere)."""
+    """The field positions of the loaded document (empty for documents from elsewhere),
+    worked out again from its :class:`PositionSource` on first use."""
     pos = doc.extra.get("positions")
+    if isinstance(pos, PositionSource):
+        # The text parsed when the document loaded, so it parses the same way again.
+        pos = doc.extra["positions"] = parse_yaml(pos.text, pos.file, pos.line_offset)[1]
     return pos if isinstance(pos, Positions) else Positions()
 
 
@@ -96,10 +111,10 @@ def parse_document_text(text: str, relpath: str, memo: BodyMemo | None = None) -
 
     Pure: no file access. Returns a :class:`Document` whose ``fields`` hold the YAML data
     (dates as ISO strings), whose ``body`` is the canonical Markdown after the front matter,
-    and whose ``extra`` holds ``positions`` (a :class:`Positions`), ``raw_body``,
+    and whose ``extra`` holds ``positions`` (read with :func:`positions_of`), ``raw_body``,
     ``body_line`` (1-based file line where the body starts) and ``body_outline`` (the
-    headings and links of ``raw_body``, from the parse that made ``body``, so that
-    validation does not parse the body again). Raises :class:`PlaybookError`. ``memo``
+    headings and links of ``raw_body`` as JSON text, from the parse that made ``body``, so
+    that validation does not parse the body again). Raises :class:`PlaybookError`. ``memo``
     remembers canonical bodies (:mod:`.bodycache`); the result is the same without it.
     """
     spec = kind_for_path(relpath)
@@ -116,12 +131,15 @@ def parse_document_text(text: str, relpath: str, memo: BodyMemo | None = None) -
     if spec.is_page and not _FENCE.match(text.split("\n", 1)[0]):
         # Front matter is optional on a free page: the whole file is the body.
         data, positions, body_raw, body_line = None, Positions(), text, 1
+        position_source: PositionSource | Positions = positions
     elif file_format == "markdown":
         yaml_text, body_raw, body_index = split_front_matter(text, relpath)
         data, positions = parse_yaml(yaml_text, relpath, line_offset=1)
+        position_source = PositionSource(yaml_text, relpath, 1)
         body_line = body_index + 1
     else:
         data, positions = parse_yaml(text, relpath)
+        position_source = PositionSource(text, relpath, 0)
     if data is None:
         data = {}
     if not isinstance(data, dict):
@@ -131,8 +149,8 @@ def parse_document_text(text: str, relpath: str, memo: BodyMemo | None = None) -
                             f"{type(data).__name__}", file=relpath, line=line, column=col,
                             code="yaml-not-mapping")
     key = key_for_path(relpath)
-    canonicalise = memo.canonical_with_outline if memo is not None else canonical_with_outline
-    body, body_outline = canonicalise(body_raw) if file_format == "markdown" else ("", ())
+    body, body_outline = _canonicalise(body_raw, memo) if file_format == "markdown" else (
+        "", "[]")
     if spec.is_page and "title" not in data:
         data = {"title": page_title(body, key)}
     return Document(
@@ -141,9 +159,17 @@ def parse_document_text(text: str, relpath: str, memo: BodyMemo | None = None) -
         fields=data,
         body=body,
         path=relpath,
-        extra={"positions": positions, "raw_body": body_raw, "body_line": body_line,
+        extra={"positions": position_source, "raw_body": body_raw, "body_line": body_line,
                "body_outline": (body_raw, body_outline)},
     )
+
+
+def _canonicalise(body: str, memo: BodyMemo | None) -> tuple[str, str]:
+    """The canonical form of ``body`` and its outline as JSON text (see ``BodyMemo``)."""
+    if memo is not None:
+        return memo.canonical_with_outline(body)
+    canonical, found = canonical_with_outline(body)
+    return canonical, encode_outline(found)
 
 
 _HEADING = re.compile(r"^# +(.+?)(?: +#+)? *$")

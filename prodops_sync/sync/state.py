@@ -41,13 +41,15 @@ import os
 import types
 import typing
 import zlib
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterator
 from dataclasses import dataclass, field
+from itertools import chain
 from pathlib import Path
 from typing import Any
 
 from filelock import FileLock, Timeout
 
+from prodops_sync.jsonstream import buffered, json_chunks, loads_shared
 from prodops_sync.safety import scrub
 from prodops_sync.sync.files import atomic_write_chunks, atomic_write_text
 
@@ -59,6 +61,8 @@ MIN_COMPACT_BYTES = 1 << 20
 """The journal is compacted once it is larger than the snapshot and than this."""
 CHECK_ENV = "PRODOPS_SYNC_STATE_CHECK"
 LISTING_VERSION = 1
+LISTING_DEPTH = 4
+"""The listing file's levels written key by key: file, listings, container, rows."""
 """Version of the listing sidecar; another version is ignored (a full listing rebuilds it)."""
 
 
@@ -390,21 +394,6 @@ def _state_from_snapshot(data: Any, target: str) -> tuple[SyncState, int]:
     return state, generation
 
 
-def _buffered(pieces: Iterable[str], size: int = 1 << 16) -> Iterator[str]:
-    """``pieces`` joined into strings of about ``size`` characters (the JSON encoder yields
-    one per token: writing them one by one would be a system call each). A piece is never
-    split, so scrubbing each string finds every secret the joined text holds."""
-    batch: list[str] = []
-    length = 0
-    for piece in pieces:
-        batch.append(piece)
-        length += len(piece)
-        if length >= size:
-            yield "".join(batch)
-            batch, length = [], 0
-    if batch:
-        yield "".join(batch)
-
 
 def _dump_line(record: dict[str, Any]) -> bytes:
     return (json.dumps(record, ensure_ascii=False, separators=(",", ":")) + "\n").encode()
@@ -514,7 +503,8 @@ class StateStore:
         """The listing caches of the sidecar file; empty when it is missing, unreadable or
         of another version (a cache: the remote then lists everything once)."""
         try:
-            data = json.loads(self.listing_path.read_text(encoding="utf-8"))
+            # Rows repeat small objects (every column's id and type): shared, not copied.
+            data = loads_shared(self.listing_path.read_bytes())
         except (OSError, ValueError):
             return {}
         if not isinstance(data, dict) or data.get("version") != LISTING_VERSION:
@@ -526,9 +516,11 @@ class StateStore:
         """Write the listing caches if they changed since they were loaded or saved."""
         if not state.listings_changed:
             return
-        text = json.dumps({"version": LISTING_VERSION, "listings": state.listings},
-                          ensure_ascii=False, separators=(",", ":"), sort_keys=True)
-        atomic_write_text(self.listing_path, scrub(text) + "\n")
+        # Piece by piece (a row per piece): the text of thousands of rows is never whole.
+        pieces = json_chunks({"version": LISTING_VERSION, "listings": state.listings},
+                             depth=LISTING_DEPTH, sort_keys=True)
+        atomic_write_chunks(self.listing_path,
+                            (scrub(c).encode() for c in buffered(chain(pieces, ["\n"]))))
         state.listings_changed = False
 
     def _replay(self, state: SyncState) -> int:
@@ -602,7 +594,7 @@ class StateStore:
         self._close_journal()
         # No credential in a file CI commits: each piece is scrubbed (a string value is one
         # piece, so a secret inside one is found as in the whole text).
-        chunks = (scrub(c).encode() for c in _buffered(state.json_chunks(self._generation + 1)))
+        chunks = (scrub(c).encode() for c in buffered(state.json_chunks(self._generation + 1)))
         size = atomic_write_chunks(self.path, chunks)
         # From here the snapshot holds everything: a journal left behind by a kill before the
         # next line belongs to the previous generation and is ignored on load.

@@ -19,6 +19,7 @@ from prodops_sync.links import PLAYBOOK_SUFFIXES, split_href
 from prodops_sync.markdown import Outline, outline, parse
 from prodops_sync.model import Document, key_for_path
 from prodops_sync.pages import folder_of
+from prodops_sync.playbook.bodycache import decode_outline
 from prodops_sync.playbook.loader import positions_of
 from prodops_sync.playbook.problems import Problem, Severity, json_path
 from prodops_sync.schemas import ref_fields
@@ -253,7 +254,10 @@ def _body_outline(doc: Document) -> tuple[Outline, int]:
     if isinstance(raw, str) and isinstance(body_line, int) and body_line > 0:
         kept = doc.extra.get("body_outline")
         if isinstance(kept, tuple) and len(kept) == 2 and kept[0] == raw:
-            return kept[1], body_line
+            # Kept as JSON text (decoded a document at a time, see bodycache).
+            found = decode_outline(kept[1]) if isinstance(kept[1], str) else kept[1]
+            if isinstance(found, tuple):
+                return found, body_line
         return outline(parse(raw)), body_line
     return outline(parse(doc.body)), 0
 
