@@ -147,3 +147,14 @@ def test_positions_are_worked_out_from_the_front_matter_only_when_asked() -> Non
     assert positions_of(doc) == expected
     assert positions_of(doc).of_value(("owners", 0)) == (5, 5)
     assert doc.extra["positions"] == expected, "worked out once, then kept"
+
+
+def test_validating_a_valid_playbook_works_out_no_positions() -> None:
+    from prodops_sync.validate import check_playbook
+
+    report = check_playbook(example_playbook_dir())
+    assert not [p for p in report.problems if p.severity == "error"]
+    worked_out = [d.key for d in report.documents
+                  if not isinstance(d.extra.get("positions"), PositionSource)
+                  and d.path and not d.path.startswith("pages/")]
+    assert worked_out == []

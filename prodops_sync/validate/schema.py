@@ -71,11 +71,13 @@ def schema_problems(doc: Document) -> list[Problem]:
     Positions point at the offending value, at the unexpected key for
     ``additionalProperties``, and at the enclosing mapping for missing ``required`` fields.
     """
-    positions = positions_of(doc)
     file = doc.path or doc.key
     problems: list[Problem] = []
     errors = sorted(validator_for(doc.kind).iter_errors(doc.fields),
                     key=lambda e: [str(part) for part in e.absolute_path])
+    if not errors:
+        return problems
+    positions = positions_of(doc)  # worked out only for a document with a problem
     for top in errors:
         for error in _leaf_errors(top):
             path = tuple(error.absolute_path)
