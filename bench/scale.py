@@ -56,7 +56,7 @@ import subprocess
 import sys
 import tempfile
 import time
-from dataclasses import asdict, dataclass
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -385,7 +385,7 @@ class StandinProcess:
         self._proc.join(timeout=10)
 
 
-def sync_one(wiki: str, size: int) -> list[dict[str, Any]]:
+def sync_one(wiki: str, size: int) -> list[Row]:
     """Push, no-op and edit on one wiki (the client in this process, the stand-in in a
     child process); rows as dicts."""
     import yaml
@@ -448,7 +448,7 @@ def sync_one(wiki: str, size: int) -> list[dict[str, Any]]:
             print(f"kept {tmp}", file=sys.stderr)
         else:
             shutil.rmtree(tmp, ignore_errors=True)
-    return [asdict(r) for r in rows]
+    return rows
 
 
 def run_step(step: dict[str, Any]) -> dict[str, Any]:
@@ -473,8 +473,13 @@ def run_step(step: dict[str, Any]) -> dict[str, Any]:
 
 
 def sync_rows(wiki: str, size: int) -> list[Row]:
-    """:func:`sync_one` as rows."""
-    return [Row(**r) for r in sync_one(wiki, size)]
+    """:func:`sync_one`; a run that fails is a FAILED row (its output on stderr), and the
+    benchmark goes on with the next wiki."""
+    try:
+        return sync_one(wiki, size)
+    except RuntimeError as exc:
+        print(exc, file=sys.stderr)
+        return [Row(size, f"{wiki}: FAILED", size, 0.0, 0.0, 0.0)]
 
 
 # --------------------------------------------------------------------------- table

@@ -49,7 +49,7 @@ from typing import Any
 
 from filelock import FileLock, Timeout
 
-from prodops_sync.jsonstream import buffered, json_chunks, loads_shared
+from prodops_sync.jsonstream import buffered, dumps, json_chunks, loads_shared
 from prodops_sync.safety import scrub
 from prodops_sync.sync.files import atomic_write_chunks, atomic_write_text
 
@@ -61,9 +61,9 @@ MIN_COMPACT_BYTES = 1 << 20
 """The journal is compacted once it is larger than the snapshot and than this."""
 CHECK_ENV = "PRODOPS_SYNC_STATE_CHECK"
 LISTING_VERSION = 1
+"""Version of the listing sidecar; another version is ignored (a full listing rebuilds it)."""
 LISTING_DEPTH = 4
 """The listing file's levels written key by key: file, listings, container, rows."""
-"""Version of the listing sidecar; another version is ignored (a full listing rebuilds it)."""
 
 
 class StateError(Exception):
@@ -112,7 +112,7 @@ class Packed:
 
     def __set__(self, obj: Any, value: Any) -> None:
         packed = None if value is None else zlib.compress(
-            json.dumps(value, ensure_ascii=False, separators=(",", ":")).encode(), 1)
+            dumps(value).encode(), 1)
         obj.__dict__[self.slot] = packed
 
     def text(self, obj: Any) -> str | None:
@@ -288,7 +288,7 @@ class SyncState:
 
 
 def _compact(value: Any) -> str:
-    return json.dumps(value, ensure_ascii=False, separators=(",", ":"))
+    return dumps(value)
 
 
 def record_json(record: DocState) -> str:
@@ -394,9 +394,8 @@ def _state_from_snapshot(data: Any, target: str) -> tuple[SyncState, int]:
     return state, generation
 
 
-
 def _dump_line(record: dict[str, Any]) -> bytes:
-    return (json.dumps(record, ensure_ascii=False, separators=(",", ":")) + "\n").encode()
+    return (dumps(record) + "\n").encode()
 
 
 def _doc_line(key: str, record: DocState) -> bytes:

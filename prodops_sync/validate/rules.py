@@ -255,8 +255,8 @@ def _body_outline(doc: Document) -> tuple[Outline, int]:
         kept = doc.extra.get("body_outline")
         if isinstance(kept, tuple) and len(kept) == 2 and kept[0] == raw:
             # Kept as JSON text (decoded a document at a time, see bodycache).
-            found = decode_outline(kept[1]) if isinstance(kept[1], str) else kept[1]
-            if isinstance(found, tuple):
+            found = decode_outline(kept[1]) if isinstance(kept[1], str) else None
+            if found is not None:
                 return found, body_line
         return outline(parse(raw)), body_line
     return outline(parse(doc.body)), 0
